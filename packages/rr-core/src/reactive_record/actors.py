@@ -1,0 +1,81 @@
+"""Who is acting: the SYSTEM actor, ``acting_as`` and a user's identity for fingerprints."""
+
+from __future__ import annotations
+
+import contextvars
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from typing import Any
+
+from .conditions import canonical_json, user_attribute
+
+
+class SystemActor:
+    """The core's system actor: writes as SYSTEM need ``system_writes = true``."""
+
+    id = "system"
+    role = "system"
+
+    def __repr__(self) -> str:
+        return "SYSTEM"
+
+    def __reduce__(self) -> str:
+        return "SYSTEM"
+
+
+SYSTEM = SystemActor()
+
+# One variable for all instances: each instance keys its own user by its id, so two
+# instances in one process never see each other's acting user.
+_acting: contextvars.ContextVar[Mapping[int, Any]] = contextvars.ContextVar(
+    "reactive_record_acting", default={}
+)
+
+
+@contextmanager
+def acting_as(owner: object, user: Any) -> Iterator[Any]:
+    """Make ``user`` the default user of ``owner``'s writes and scoped reads in this context."""
+    current = dict(_acting.get())
+    current[id(owner)] = user
+    token = _acting.set(current)
+    try:
+        yield user
+    finally:
+        _acting.reset(token)
+
+
+def current_user(owner: object) -> Any:
+    """The user bound by ``acting_as`` for ``owner`` in this context, or None."""
+    return _acting.get().get(id(owner))
+
+
+def user_id(user: Any) -> Any:
+    """The ``id`` of a user object or mapping (None for no user)."""
+    return user_attribute(user, "id")
+
+
+def user_identity(user: Any) -> str | None:
+    """A canonical text for a user: its id and every attribute rules may read.
+
+    Part of a query's fingerprint, so two users (or one user whose role changed) never
+    share a cached or live result.
+    """
+    if user is None:
+        return None
+    if user is SYSTEM:
+        return "system"
+    if isinstance(user, Mapping):
+        attributes = dict(user)
+    elif hasattr(user, "__dict__"):
+        attributes = {k: v for k, v in vars(user).items() if not k.startswith("_")}
+    else:
+        attributes = {"id": user_id(user)}
+    return canonical_json({k: _plain(v) for k, v in attributes.items()})
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, (str, int, float, bool)) or value is None:
+        return value
+    if isinstance(value, (list, tuple, set, frozenset)):
+        return sorted((_plain(v) for v in value), key=repr)
+    return repr(value)

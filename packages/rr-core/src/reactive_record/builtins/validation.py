@@ -1,0 +1,145 @@
+"""Model validations, enforced in ``rr_validate_change`` through generated marshmallow schemas.
+
+Presence (implied by ``null = false``), length (implied by a string field's ``length``),
+inclusion, exclusion, numericality and format. Declared field defaults are filled first,
+so a NOT NULL field with a default never fails presence.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+from marshmallow import EXCLUDE, Schema, fields, validate
+from marshmallow import ValidationError as SchemaError
+
+from ..errors import ValidationError
+from ..hookspecs import hookimpl
+
+if TYPE_CHECKING:
+    from ..core import ReactiveRecord
+    from ..engine import Change
+    from ..model import Model
+
+EXTENSION = "core.validation"
+BLANK = "can't be blank"
+
+
+def _present(value: Any) -> bool:
+    if value is None:
+        raise SchemaError(BLANK)
+    if isinstance(value, str) and not value.strip():
+        raise SchemaError(BLANK)
+    return True
+
+
+def _numericality(rules: Mapping[str, Any]) -> Any:
+    def check(value: Any) -> bool:
+        if value is None:
+            return True
+        if isinstance(value, bool) or not isinstance(value, (int, float)) and not hasattr(
+            value, "as_tuple"
+        ):
+            raise SchemaError("is not a number")
+        if rules.get("only_integer") and value != int(value):
+            raise SchemaError("must be an integer")
+        for op, text, test in (
+            ("gt", "greater than", lambda a, b: a > b),
+            ("gte", "greater than or equal to", lambda a, b: a >= b),
+            ("lt", "less than", lambda a, b: a < b),
+            ("lte", "less than or equal to", lambda a, b: a <= b),
+        ):
+            bound = rules.get(op)
+            if bound is not None and not test(value, bound):
+                raise SchemaError(f"must be {text} {bound:g}")
+        return True
+
+    return check
+
+
+def _format(pattern: str) -> Any:
+    compiled = re.compile(pattern)
+
+    def check(value: Any) -> bool:
+        if value is not None and not compiled.search(str(value)):
+            raise SchemaError(f"is invalid (must match {pattern})")
+        return True
+
+    return check
+
+
+def _allow_none(validator: Any) -> Any:
+    def check(value: Any) -> Any:
+        return True if value is None else validator(value)
+
+    return check
+
+
+def schema_for(model: Model) -> Schema:
+    """The marshmallow schema that validates a full row of ``model``."""
+    declared: dict[str, fields.Field] = {}
+    for name, field in model.fields.items():
+        rules = model.validations.get(name, {})
+        validators: list[Any] = []
+        presence = rules.get("presence", not field.null and not field.primary_key)
+        if presence:
+            validators.append(_present)
+        length = dict(rules.get("length") or {})
+        if field.length and field.type in ("string", "text"):
+            length.setdefault("max", field.length)
+        if length:
+            validators.append(
+                _allow_none(validate.Length(length.get("min"), length.get("max"), equal=length.get("exact")))
+            )
+        if "inclusion" in rules:
+            validators.append(_allow_none(validate.OneOf(rules["inclusion"])))
+        if "exclusion" in rules:
+            validators.append(_allow_none(validate.NoneOf(rules["exclusion"])))
+        if "numericality" in rules:
+            validators.append(_numericality(rules["numericality"]))
+        if "format" in rules:
+            validators.append(_format(rules["format"]))
+        if validators:
+            declared[name] = fields.Raw(allow_none=True, validate=validators)
+    return Schema.from_dict(declared, name=f"{model.name}Validation")(unknown=EXCLUDE)
+
+
+@hookimpl
+def rr_configure(rr: ReactiveRecord) -> None:
+    """Build one validation schema per model, once, at start-up."""
+    rr.extensions[EXTENSION] = {model.name: schema_for(model) for model in rr.model_definitions()}
+
+
+@hookimpl
+def rr_fill_change(change: Change) -> None:
+    """Fill the model's declared field defaults into a create's absent fields."""
+    if change.operation != "create":
+        return
+    for name, field in change.model.fields.items():
+        if field.default is not None and name not in change.after:
+            change.after[name] = field.default
+
+
+@hookimpl
+def rr_validate_change(change: Change) -> None:
+    """Validate the row as it will be written; raise ValidationError (field -> messages)."""
+    if change.operation == "destroy":
+        return
+    schemas = change.rr.extensions.get(EXTENSION, {})
+    schema = schemas.get(change.model.name)
+    if schema is None:
+        schema = schemas[change.model.name] = schema_for(change.model)
+    row = change.row
+    pk = change.model.primary_key
+    if change.operation == "create":
+        row = {name: row.get(name) for name in change.model.fields if name != pk}
+    errors = schema.validate(row)
+    if errors:
+        raise ValidationError(change.model.name, _messages(errors), change.key)
+
+
+def _messages(errors: Any) -> dict[str, list[str]]:
+    if isinstance(errors, Mapping):
+        return {str(k): [str(m) for m in (v if isinstance(v, list) else [v])] for k, v in errors.items()}
+    return {"_": [str(errors)]}

@@ -1,0 +1,106 @@
+"""The plugin manager: built-ins, entry points, selection, autoload switch, tracing, listing."""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass
+from importlib.metadata import entry_points
+from typing import Any
+
+import pluggy
+
+from . import hookspecs
+from .builtins import BUILTINS
+from .errors import PluginNotInstalled
+
+GROUP = hookspecs.PROJECT
+AUTOLOAD_ENV = "RR_DISABLE_PLUGIN_AUTOLOAD"
+TRACE_ENV = "RR_TRACE_HOOKS"
+BUILTIN_PREFIX = "core."
+
+log = logging.getLogger("reactive_record.hooks")
+
+
+def installed_plugins() -> dict[str, str]:
+    """Plugin name -> distribution name, for every installed entry point."""
+    found: dict[str, str] = {}
+    for ep in entry_points(group=GROUP):
+        dist = ep.dist.name if ep.dist is not None else "?"
+        found[ep.name] = dist
+    return found
+
+
+def make_plugin_manager(selected: Sequence[str] | None = None) -> pluggy.PluginManager:
+    """A manager with the hook specs, the core's built-in plugins and the chosen plugins.
+
+    ``selected`` None loads every installed plugin (unless ``RR_DISABLE_PLUGIN_AUTOLOAD``
+    is set); a list loads exactly those names, and a name that is not installed raises
+    :class:`PluginNotInstalled`. A misspelt hook in any plugin fails here
+    (``check_pending``).
+    """
+    pm = pluggy.PluginManager(hookspecs.PROJECT)
+    pm.add_hookspecs(hookspecs)
+    for name, module in BUILTINS:
+        pm.register(module, name=BUILTIN_PREFIX + name)
+    if selected is None:
+        if not os.environ.get(AUTOLOAD_ENV):
+            pm.load_setuptools_entrypoints(GROUP)
+    else:
+        available = installed_plugins()
+        for name in selected:
+            if name not in available:
+                raise PluginNotInstalled(f"plugin {name!r}", f"rr-{name}")
+            pm.load_setuptools_entrypoints(GROUP, name=name)
+    pm.check_pending()
+    if os.environ.get(TRACE_ENV):
+        pm.add_hookcall_monitoring(_trace_before, _trace_after)
+    return pm
+
+
+def _trace_before(hook_name: str, impls: Sequence[Any], kwargs: dict[str, Any]) -> None:
+    log.debug("call %s -> %s", hook_name, [impl.plugin_name for impl in reversed(impls)])
+
+
+def _trace_after(outcome: Any, hook_name: str, impls: Sequence[Any], kwargs: dict[str, Any]) -> None:
+    log.debug("done %s", hook_name)
+
+
+@dataclass(frozen=True)
+class PluginInfo:
+    """One registered plugin as ``reactive-record plugins`` lists it."""
+
+    name: str
+    distribution: str
+    version: str
+    hooks: tuple[str, ...]
+
+
+def describe(pm: pluggy.PluginManager) -> list[PluginInfo]:
+    """Every registered plugin with its distribution, version and implemented hooks."""
+    dists = {id(plugin): dist for plugin, dist in pm.list_plugin_distinfo()}
+    out = []
+    for name, plugin in pm.list_name_plugin():
+        hooks = tuple(sorted(h.name for h in pm.get_hookcallers(plugin) or ()))
+        dist = dists.get(id(plugin))
+        if dist is not None:
+            out.append(PluginInfo(name, dist.project_name, dist.version, hooks))
+        else:
+            out.append(PluginInfo(name, "rr-core", _core_version(), hooks))
+    return out
+
+
+def call_order(pm: pluggy.PluginManager, hook_name: str) -> list[str]:
+    """The names of ``hook_name``'s implementations in the order pluggy calls them."""
+    caller = getattr(pm.hook, hook_name)
+    return [impl.plugin_name for impl in reversed(caller.get_hookimpls())]
+
+
+def _core_version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("rr-core")
+    except PackageNotFoundError:  # pragma: no cover - running from a source tree
+        return "0+unknown"

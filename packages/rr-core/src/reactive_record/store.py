@@ -1,0 +1,254 @@
+"""The Store protocol every backend implements, and MemoryStore (``memory://``)."""
+
+from __future__ import annotations
+
+import itertools
+import threading
+import uuid
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
+
+from . import conditions as cond
+from .errors import StaleRecord, StoreError
+
+if TYPE_CHECKING:
+    from .engine import Change, Plan
+    from .model import Association, Model
+
+Row = dict[str, Any]
+
+
+@dataclass(frozen=True)
+class SchemaDefault:
+    """A column default as the database declares it.
+
+    ``value`` is the Python value (or a zero-argument callable for time functions and
+    fresh JSON objects); ``server_generated`` marks sequences, identity, generated
+    columns and expressions that cannot be evaluated exactly; ``expression`` is the
+    database's own text.
+    """
+
+    value: Any = None
+    server_generated: bool = False
+    expression: str | None = None
+
+
+@runtime_checkable
+class Transaction(Protocol):
+    """One database transaction: reads see its own writes; it commits or rolls back whole."""
+
+    def read(self, model: Model, key: Any, lock: bool = False) -> Row | None:
+        """The row of ``model`` with primary key ``key`` (locked where the database can)."""
+
+    def fetch(self, plan: Plan) -> list[Row]:
+        """Run a read plan inside the transaction."""
+
+    def count(self, plan: Plan) -> int:
+        """Count a read plan's rows inside the transaction."""
+
+    def write(self, change: Change) -> Row | None:
+        """Apply ``change``; return the stored row (None for destroy).
+
+        An update of a model with ``lock_version`` checks the version the change was
+        based on and raises :class:`StaleRecord` when it moved.
+        """
+
+    def insert(self, model: Model, values: Mapping[str, Any]) -> Row:
+        """Insert a row outside the engine's pipeline (a plugin's own rows); return it."""
+
+
+@runtime_checkable
+class Store(Protocol):
+    """A backend: executes plans and opens transactions."""
+
+    url: str
+
+    def fetch(self, plan: Plan) -> list[Row]:
+        """Rows matching ``plan.where`` in ``plan.order``, after ``offset``, up to ``limit``."""
+
+    def count(self, plan: Plan) -> int:
+        """How many rows match ``plan.where`` (ignoring limit and offset)."""
+
+    def transaction(self) -> Any:
+        """A context manager yielding a :class:`Transaction`; commits on success."""
+
+    def create_tables(self, models: Sequence[Model]) -> None:
+        """Create the tables of ``models`` that do not exist yet."""
+
+    def close(self) -> None:
+        """Release connections."""
+
+
+# -- ordering shared by every in-memory evaluation ----------------------------------
+
+
+def sort_rows(rows: list[Row], order: Sequence[tuple[str, bool]]) -> list[Row]:
+    """Sort as SQL does with NULLS FIRST ascending and NULLS LAST descending."""
+    for name, descending in reversed(order):
+        rows.sort(key=lambda r, n=name: (r.get(n) is not None, r.get(n)), reverse=descending)  # type: ignore[misc]
+    return rows
+
+
+class MemoryStore:
+    """A real in-process store: the reference backend, and the one tests use first.
+
+    Writers are serialised; a transaction works on copies of the tables it writes and
+    swaps them in at commit, so readers never see uncommitted rows.
+    """
+
+    def __init__(self, url: str = "memory://") -> None:
+        self.url = url
+        self._tables: dict[str, dict[Any, Row]] = {}
+        self._models: dict[str, Model] = {}
+        self._sequences: dict[str, Iterator[int]] = {}
+        self._write_lock = threading.RLock()
+
+    def create_tables(self, models: Sequence[Model]) -> None:
+        for model in models:
+            self._models[model.name] = model
+            self._tables.setdefault(model.table, {})
+            self._sequences.setdefault(model.table, itertools.count(1))
+
+    def _table(self, tables: Mapping[str, dict[Any, Row]], model: Model) -> dict[Any, Row]:
+        try:
+            return tables[model.table]
+        except KeyError:
+            raise StoreError(f"no table {model.table!r}: run create_tables()") from None
+
+    def fetch(self, plan: Plan) -> list[Row]:
+        return _select(self, self._tables, plan)
+
+    def count(self, plan: Plan) -> int:
+        return _count(self, self._tables, plan)
+
+    @contextmanager
+    def transaction(self) -> Iterator[MemoryTransaction]:
+        with self._write_lock:
+            tx = MemoryTransaction(self)
+            yield tx
+            self._tables.update(tx.tables)
+
+    def close(self) -> None:
+        self._tables.clear()
+
+    def related(
+        self, tables: Mapping[str, dict[Any, Row]]
+    ) -> cond.Related:
+        """The association resolver that ``evaluate`` uses for ``any``."""
+
+        def related(model: Model, association: Association, row: Mapping[str, Any]) -> Any:
+            target = self._models[association.model]
+            rows = self._table(tables, target).values()
+            if association.kind == "belongs_to":
+                fk = row.get(association.foreign_key)
+                return target, [r for r in rows if fk is not None and r[target.primary_key] == fk]
+            if association.through:
+                middle_model, middles = related(model, model.associations[association.through], row)
+                fk = association.foreign_key
+                if fk in middle_model.fields:
+                    linked = {m.get(fk) for m in middles} - {None}
+                    return target, [r for r in rows if r[target.primary_key] in linked]
+                linked = {m[middle_model.primary_key] for m in middles}
+                return target, [r for r in rows if r.get(fk) in linked]
+            key = row.get(model.primary_key)
+            return target, [r for r in rows if r.get(association.foreign_key) == key]
+
+        return related
+
+
+def _matching(store: MemoryStore, tables: Mapping[str, dict[Any, Row]], plan: Plan) -> list[Row]:
+    model = plan.model
+    where = plan.where
+    related = store.related(tables)
+    rows = store._table(tables, model).values()
+    if where == cond.TRUE:
+        return [dict(r) for r in rows]
+    return [dict(r) for r in rows if cond.matches(where, r, model, related)]
+
+
+def _select(store: MemoryStore, tables: Mapping[str, dict[Any, Row]], plan: Plan) -> list[Row]:
+    rows = sort_rows(_matching(store, tables, plan), plan.order)
+    end = None if plan.limit is None else plan.offset + plan.limit
+    return rows[plan.offset : end]
+
+
+def _count(store: MemoryStore, tables: Mapping[str, dict[Any, Row]], plan: Plan) -> int:
+    return len(_matching(store, tables, plan))
+
+
+class MemoryTransaction:
+    """A MemoryStore transaction: copies a table on first write, swapped in at commit."""
+
+    def __init__(self, store: MemoryStore) -> None:
+        self.store = store
+        self.tables: dict[str, dict[Any, Row]] = {}
+
+    def _view(self) -> dict[str, dict[Any, Row]]:
+        merged = dict(self.store._tables)
+        merged.update(self.tables)
+        return merged
+
+    def _writable(self, model: Model) -> dict[Any, Row]:
+        if model.table not in self.tables:
+            self.tables[model.table] = dict(self.store._table(self.store._tables, model))
+        return self.tables[model.table]
+
+    def read(self, model: Model, key: Any, lock: bool = False) -> Row | None:
+        row = self.store._table(self._view(), model).get(key)
+        return dict(row) if row is not None else None
+
+    def fetch(self, plan: Plan) -> list[Row]:
+        return _select(self.store, self._view(), plan)
+
+    def count(self, plan: Plan) -> int:
+        return _count(self.store, self._view(), plan)
+
+    def write(self, change: Change) -> Row | None:
+        model = change.model
+        table = self._writable(model)
+        if change.operation == "destroy":
+            table.pop(change.key, None)
+            return None
+        if change.operation == "create":
+            return self.insert(model, change.after)
+        current = table.get(change.key)
+        if current is None:
+            raise StoreError(f"{model.name} {change.key!r} vanished during the update")
+        row = dict(current)
+        values = dict(change.after)
+        lock = model.lock_field
+        if lock is not None:
+            expected = values.pop(lock, current.get(lock))
+            if expected != current.get(lock):
+                raise StaleRecord(model.name, change.key, expected, current.get(lock))
+            row[lock] = (current.get(lock) or 0) + 1
+        row.update(values)
+        table[change.key] = row
+        return dict(row)
+
+    def insert(self, model: Model, values: Mapping[str, Any]) -> Row:
+        table = self._writable(model)
+        row: Row = {name: None for name in model.fields}
+        row.update(values)
+        pk = model.primary_key
+        if row.get(pk) is None:
+            if model.fields[pk].type == "uuid":
+                row[pk] = uuid.uuid4()
+            else:
+                sequence = self.store._sequences[model.table]
+                row[pk] = next(sequence)
+                while row[pk] in table:
+                    row[pk] = next(sequence)
+        elif row[pk] in table:
+            raise StoreError(f"{model.name} {row[pk]!r} already exists (primary key)")
+        if model.lock_field is not None and row.get(model.lock_field) is None:
+            row[model.lock_field] = 0
+        for name, field in model.fields.items():
+            if row.get(name) is None and field.default is not None:
+                row[name] = field.default
+            if row.get(name) is None and not field.null and name != pk:
+                raise StoreError(f"{model.name}.{name} may not be NULL (NOT NULL constraint)")
+        table[row[pk]] = row
+        return dict(row)
