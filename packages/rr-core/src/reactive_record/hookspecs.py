@@ -267,12 +267,18 @@ def rr_register_commands(cli: click.Group) -> None:
 
 
 @hookspec
-def rr_demo_steps(register: Callable[[str, Callable[[Any], None]], None]) -> None:
+def rr_demo_steps(register: Callable[..., None]) -> None:
     """Add steps to ``reactive-record demo``.
 
-    :param register: Call ``register(title, step)``; ``step(demo)`` receives the demo
-        (``demo.rr``, the seeded instance; ``demo.users``; ``demo.table(rows)`` and
-        ``demo.say(text)`` to print).
+    Called before the demo builds its database, so a plugin can also configure the
+    demo's models for its feature.
+
+    :param register: Call ``register(title, step, models=None)``. ``step(demo)`` runs
+        after the core's steps and receives the demo (``demo.rr``, the seeded instance;
+        ``demo.users``, the seeded users by name; ``demo.table(rows)`` and
+        ``demo.say(text)`` to print). ``models`` maps a demo model name (``Client``,
+        ``User``, ``Job``, ``Task``) to the sections to merge into its table, such as
+        ``{"Job": {"features": {"activity": True}, "activity": {...}}}``.
     """
 
 
