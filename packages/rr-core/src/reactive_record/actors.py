@@ -27,15 +27,15 @@ SYSTEM = SystemActor()
 
 # One variable for all instances: each instance keys its own user by its id, so two
 # instances in one process never see each other's acting user.
-_acting: contextvars.ContextVar[Mapping[int, Any]] = contextvars.ContextVar(
-    "reactive_record_acting", default={}
+_acting: contextvars.ContextVar[Mapping[int, Any] | None] = contextvars.ContextVar(
+    "reactive_record_acting", default=None
 )
 
 
 @contextmanager
 def acting_as(owner: object, user: Any) -> Iterator[Any]:
     """Make ``user`` the default user of ``owner``'s writes and scoped reads in this context."""
-    current = dict(_acting.get())
+    current = dict(_acting.get() or {})
     current[id(owner)] = user
     token = _acting.set(current)
     try:
@@ -46,7 +46,8 @@ def acting_as(owner: object, user: Any) -> Iterator[Any]:
 
 def current_user(owner: object) -> Any:
     """The user bound by ``acting_as`` for ``owner`` in this context, or None."""
-    return _acting.get().get(id(owner))
+    acting = _acting.get()
+    return acting.get(id(owner)) if acting else None
 
 
 def user_id(user: Any) -> Any:

@@ -18,7 +18,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from functools import lru_cache
-from typing import Any, Union
+from typing import Any
 
 from .durations import parse_duration
 from .errors import InvalidQuery
@@ -111,7 +111,7 @@ class Exists:
     condition: Node
 
 
-Node = Union[Compare, And, Or, Not, Exists]
+Node = Compare | And | Or | Not | Exists
 TRUE: Node = And(())
 FALSE: Node = Or(())
 
@@ -151,7 +151,9 @@ def parse(data: Any, model: Model, lookup: ModelLookup) -> Node:
 def _parse_entry(key: str, spec: Any, model: Model, lookup: ModelLookup) -> Node:
     if key in ("and", "or"):
         if not isinstance(spec, (list, tuple)):
-            raise InvalidQuery(f"{key!r} takes a list of conditions, not {spec!r}", model=model.name)
+            raise InvalidQuery(
+                f"{key!r} takes a list of conditions, not {spec!r}", model=model.name
+            )
         parts = tuple(parse(part, model, lookup) for part in spec)
         return And(parts) if key == "and" else Or(parts)
     if key == "not":
@@ -249,7 +251,9 @@ def _reference(raw: Mapping[str, Any], model: Model, name: str) -> Param | UserR
         )
     ((kind, arg),) = raw.items()
     if not isinstance(arg, str):
-        raise InvalidQuery(f"{model.name}.{name}: {kind} takes a name, not {arg!r}", model=model.name)
+        raise InvalidQuery(
+            f"{model.name}.{name}: {kind} takes a name, not {arg!r}", model=model.name
+        )
     if kind == "param":
         return Param(arg)
     if kind == "user":

@@ -28,6 +28,7 @@ TABLE = "tool.reactive-record"
 DATABASE_ENV = "RR_DATABASE_URL"
 DEFAULT_DATABASE = "sqlite://"
 
+
 def find_pyproject(start: Path | None = None) -> Path | None:
     """The nearest ``pyproject.toml`` at or above ``start`` (the cwd by default)."""
     here = (start or Path.cwd()).resolve()
@@ -150,7 +151,7 @@ class TtlSchema(_Strict):
 
 def model_schema(features: Iterable[str]) -> type[Schema]:
     """The schema of one model table; each installed feature may have its own section."""
-    declared: dict[str, fields.Field] = {
+    declared: dict[str, fields.Field[Any]] = {
         "table": fields.String(),
         "primary_key": fields.String(load_default="id"),
         "fields": fields.Dict(keys=fields.String(), values=fields.Nested(FieldSchema)),
@@ -173,7 +174,7 @@ def model_schema(features: Iterable[str]) -> type[Schema]:
 def top_schema(features: Iterable[str]) -> type[Schema]:
     """The schema of ``[tool.reactive-record]`` itself."""
     features = tuple(features)
-    declared: dict[str, fields.Field] = {
+    declared: dict[str, fields.Field[Any]] = {
         "database": fields.String(),
         "plugins": fields.List(fields.String()),
         "user_tenant_field": fields.String(load_default="client_id"),

@@ -114,7 +114,9 @@ class ReactiveRecord:
         if path is None:
             found = cfg.find_pyproject()
             if found is None:
-                raise ConfigError("pyproject.toml", str(Path.cwd()), "a pyproject.toml here or above")
+                raise ConfigError(
+                    "pyproject.toml", str(Path.cwd()), "a pyproject.toml here or above"
+                )
             path = found
         path = Path(path)
         if path.is_dir():
@@ -155,7 +157,9 @@ class ReactiveRecord:
         scheme = urlsplit(self.url).scheme.split("+", 1)[0]
         if scheme in SQL_SCHEMES:
             raise PluginNotInstalled(f"database {self.url!r}", "rr-sqlalchemy")
-        raise ConfigError("database", self.url, "a URL a store plugin handles (memory://, sqlite://...)")
+        raise ConfigError(
+            "database", self.url, "a URL a store plugin handles (memory://, sqlite://...)"
+        )
 
     def _reflect_models(self) -> None:
         reflect = getattr(self.store, "reflect_model", None)
@@ -168,10 +172,17 @@ class ReactiveRecord:
                 )
             reflect(model)
 
-    def _import_computed(self, prefix: str) -> dict[str, tuple[tuple[str, Callable[[Record], Any]], ...]]:
+    def _import_computed(
+        self, prefix: str
+    ) -> dict[str, tuple[tuple[str, Callable[[Record], Any]], ...]]:
         return {
             model.name: tuple(
-                (name, import_reference(ref, f"{prefix}.models.{model.name}.computed.{name}", self.root))
+                (
+                    name,
+                    import_reference(
+                        ref, f"{prefix}.models.{model.name}.computed.{name}", self.root
+                    ),
+                )
                 for name, ref in model.computed.items()
             )
             for model in self._definitions.values()
@@ -222,7 +233,9 @@ class ReactiveRecord:
         """The default user of writes and scoped reads in this context (thread/task safe)."""
         return acting_as(self, user)
 
-    def authorize(self, user: Any, action: str, model: Model, record: Mapping[str, Any] | None) -> bool:
+    def authorize(
+        self, user: Any, action: str, model: Model, record: Mapping[str, Any] | None
+    ) -> bool:
         """Ask every ``rr_authorize`` implementation; any False denies, no opinion allows."""
         answers = self.plugin_manager.hook.rr_authorize(
             user=user, action=action, model=model, record=record

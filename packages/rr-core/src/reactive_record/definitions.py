@@ -8,6 +8,7 @@ validations name real fields, and that enabled features have a plugin.
 from __future__ import annotations
 
 import re
+from functools import partial
 from collections.abc import Mapping
 from typing import Any
 
@@ -174,14 +175,20 @@ def check_models(models: Mapping[str, Model], prefix: str) -> None:
             _require_field(model, model.tenant_field, f"{path}.tenant_field")
         for scope in model.scopes.values():
             try:
-                cond.parse(scope.where, model, lambda n: lookup(n, f"{path}.scopes"))
+                cond.parse(scope.where, model, partial(lookup, path=f"{path}.scopes"))
             except InvalidQuery as exc:
-                raise ConfigError(f"{path}.scopes.{scope.name}.where", scope.where, str(exc)) from None
+                raise ConfigError(
+                    f"{path}.scopes.{scope.name}.where", scope.where, str(exc)
+                ) from None
 
 
 def _default_fk(model: Model, assoc: Association, models: Mapping[str, Model]) -> str:
     if assoc.through:
-        middle = models[model.associations[assoc.through].model] if assoc.through in model.associations else None
+        middle = (
+            models[model.associations[assoc.through].model]
+            if assoc.through in model.associations
+            else None
+        )
         candidate = f"{snake(assoc.model)}_id"
         if middle is not None and candidate in middle.fields:
             return candidate
@@ -191,7 +198,9 @@ def _default_fk(model: Model, assoc: Association, models: Mapping[str, Model]) -
 
 def _require_field(model: Model, name: str, path: str) -> None:
     if not model.reflect and name not in model.fields:
-        raise ConfigError(path, name, f"a field of {model.name} ({', '.join(sorted(model.fields))})")
+        raise ConfigError(
+            path, name, f"a field of {model.name} ({', '.join(sorted(model.fields))})"
+        )
 
 
 def _lookup(models: Mapping[str, Model], prefix: str) -> Any:

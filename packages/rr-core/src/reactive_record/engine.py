@@ -26,7 +26,7 @@ if TYPE_CHECKING:
     from .core import ReactiveRecord
     from .live import LiveRecord
     from .model import Model, Scope
-    from .store import Row, Store, Transaction
+    from .store import Store, Transaction
 
 log = logging.getLogger("reactive_record")
 
@@ -108,11 +108,13 @@ class Change:
     @property
     def changed_fields(self) -> tuple[str, ...]:
         """Fields whose value the change alters (all written fields for a create)."""
-        before = self.before or {}
+        before: Mapping[str, Any] = self.before or {}
         if self.operation == "destroy":
             return tuple(before)
         return tuple(
-            name for name, value in self.after.items() if name not in before or before[name] != value
+            name
+            for name, value in self.after.items()
+            if name not in before or before[name] != value
         )
 
 
@@ -178,7 +180,7 @@ class Engine:
                 f"({', '.join(scope.params) or 'none'}), got {len(args)}",
                 model=model.name,
             )
-        params = dict(zip(scope.params, args))
+        params = dict(zip(scope.params, args, strict=False))
         for name, value in kwargs.items():
             if name not in scope.params:
                 raise InvalidQuery(
@@ -193,7 +195,9 @@ class Engine:
             )
         node = cond.parse(scope.where, model, self.model_named)
         node = cond.bind(node, model, self.model_named, params=params, params_only=True)
-        result = Query(self, model, replace(query.spec, where=cond.conjoin(query.spec.where, node)))
+        result: Query[Any] = Query(
+            self, model, replace(query.spec, where=cond.conjoin(query.spec.where, node))
+        )
         if scope.order:
             result = result.order(*scope.order)
         if scope.limit is not None:
@@ -340,12 +344,12 @@ class Engine:
         if association.through:
             return self._attach_through(plan, records, name, nested)
         if association.kind == "belongs_to":
-            keys = {r[association.foreign_key] for r in records} - {None}
-            related = self._related(plan, target, {target.primary_key: sorted(keys, key=repr)}, nested)
+            wanted = {r[association.foreign_key] for r in records} - {None}
+            related = self._related(
+                plan, target, {target.primary_key: sorted(wanted, key=repr)}, nested
+            )
             by_key = {r[target.primary_key]: r for r in related}
-            return [
-                r.with_extra(**{name: by_key.get(r[association.foreign_key])}) for r in records
-            ]
+            return [r.with_extra(**{name: by_key.get(r[association.foreign_key])}) for r in records]
         keys = [r[model.primary_key] for r in records]
         where: dict[str, Any] = {association.foreign_key: keys}
         if association.polymorphic_type is not None:
@@ -357,8 +361,13 @@ class Engine:
         for child in related:
             children.setdefault(child[association.foreign_key], []).append(child)
         if association.polymorphic_type is not None:
-            return [r.with_extra(**{name: tuple(children.get(str(r[model.primary_key]), ()))}) for r in records]
-        return [r.with_extra(**{name: tuple(children.get(r[model.primary_key], ()))}) for r in records]
+            return [
+                r.with_extra(**{name: tuple(children.get(str(r[model.primary_key]), ()))})
+                for r in records
+            ]
+        return [
+            r.with_extra(**{name: tuple(children.get(r[model.primary_key], ()))}) for r in records
+        ]
 
     def _attach_through(
         self, plan: Plan, records: list[Record], name: str, nested: tuple[str, ...]
@@ -453,7 +462,9 @@ class Engine:
         model = handle.model
         acting = self._user(user)
         if not isinstance(values, Mapping):
-            raise InvalidQuery(f"{model.name}.{operation}() takes a mapping of values, not {values!r}")
+            raise InvalidQuery(
+                f"{model.name}.{operation}() takes a mapping of values, not {values!r}"
+            )
         if key is not None:
             key = model.field(model.primary_key).coerce(key, model.name)
         with self.transaction() as tx:

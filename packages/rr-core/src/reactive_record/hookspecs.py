@@ -56,7 +56,9 @@ def rr_model_features() -> Iterable[str]:
 
 
 @hookspec
-def rr_register_models(rr: ReactiveRecord, register: Callable[[str, Mapping[str, Any]], None]) -> None:
+def rr_register_models(
+    rr: ReactiveRecord, register: Callable[[str, Mapping[str, Any]], None]
+) -> None:
     """Register the models this plugin brings, such as rr-activity's ``ActivityLog``.
 
     Called once at start-up, before the user's models are built, so user models may
@@ -241,7 +243,9 @@ def rr_after_commit(rr: ReactiveRecord, changes: Sequence[Change]) -> None:
 
 
 @hookspec
-def rr_authorize(user: Any, action: str, model: Model, record: Mapping[str, Any] | None) -> bool | None:
+def rr_authorize(
+    user: Any, action: str, model: Model, record: Mapping[str, Any] | None
+) -> bool | None:
     """Answer whether ``user`` may perform ``action`` on ``record``, for plugins that ask.
 
     Every implementation is called; any False denies. rr-permissions answers; others

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from importlib.metadata import entry_points
 from typing import Any
 
 import pluggy
+from pluggy import HookImpl, Result
 
 from . import hookspecs
 from .builtins import BUILTINS
@@ -59,11 +60,13 @@ def make_plugin_manager(selected: Sequence[str] | None = None) -> pluggy.PluginM
     return pm
 
 
-def _trace_before(hook_name: str, impls: Sequence[Any], kwargs: dict[str, Any]) -> None:
+def _trace_before(hook_name: str, impls: Sequence[HookImpl], kwargs: Mapping[str, Any]) -> None:
     log.debug("call %s -> %s", hook_name, [impl.plugin_name for impl in reversed(impls)])
 
 
-def _trace_after(outcome: Any, hook_name: str, impls: Sequence[Any], kwargs: dict[str, Any]) -> None:
+def _trace_after(
+    outcome: Result[Any], hook_name: str, impls: Sequence[HookImpl], kwargs: Mapping[str, Any]
+) -> None:
     log.debug("done %s", hook_name)
 
 

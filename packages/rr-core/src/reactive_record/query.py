@@ -53,7 +53,7 @@ class QuerySpec:
     def with_option(self, name: str, value: Any) -> QuerySpec:
         """A copy with option ``name`` set to ``value``."""
         kept = tuple((k, v) for k, v in self.options if k != name)
-        return replace(self, options=tuple(sorted(kept + ((name, value),), key=_first)))
+        return replace(self, options=tuple(sorted((*kept, (name, value)), key=_first)))
 
     def to_data(self) -> dict[str, Any]:
         """The JSON query payload of DESIGN.md §6."""
@@ -127,7 +127,9 @@ class Query(Generic[R]):
 
     def limit(self, count: int | None) -> Query[R]:
         """At most ``count`` records."""
-        if count is not None and (isinstance(count, bool) or not isinstance(count, int) or count < 0):
+        if count is not None and (
+            isinstance(count, bool) or not isinstance(count, int) or count < 0
+        ):
             raise InvalidQuery(f"limit takes a non-negative integer, not {count!r}")
         return self._with(limit=count)
 
@@ -277,7 +279,9 @@ class ModelHandle(Query[R]):
         """The record with primary key ``key``; raises RecordNotFound at once if absent."""
         return self._engine.find(self, key)
 
-    def find_by(self, condition: Mapping[str, Any] | None = None, /, **fields: Any) -> LiveRecord[R]:
+    def find_by(
+        self, condition: Mapping[str, Any] | None = None, /, **fields: Any
+    ) -> LiveRecord[R]:
         """The first record matching the condition; ``.data`` is None when there is none."""
         return self._engine.find_by(self.where(condition, **fields))
 

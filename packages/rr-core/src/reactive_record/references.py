@@ -25,5 +25,7 @@ def import_reference(reference: str, path: str, root: Path | None = None) -> Any
         try:
             target = getattr(target, part)
         except AttributeError:
-            raise ConfigError(path, reference, f"{module_name} has no attribute {attribute!r}") from None
+            raise ConfigError(
+                path, reference, f"{module_name} has no attribute {attribute!r}"
+            ) from None
     return target

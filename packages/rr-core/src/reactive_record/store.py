@@ -133,9 +133,7 @@ class MemoryStore:
     def close(self) -> None:
         self._tables.clear()
 
-    def related(
-        self, tables: Mapping[str, dict[Any, Row]]
-    ) -> cond.Related:
+    def related(self, tables: Mapping[str, dict[Any, Row]]) -> cond.Related:
         """The association resolver that ``evaluate`` uses for ``any``."""
 
         def related(model: Model, association: Association, row: Mapping[str, Any]) -> Any:

@@ -7,8 +7,9 @@ so a NOT NULL field with a default never fails presence.
 
 from __future__ import annotations
 
+import operator
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from marshmallow import EXCLUDE, Schema, fields, validate
@@ -34,22 +35,25 @@ def _present(value: Any) -> bool:
     return True
 
 
+_BOUNDS: tuple[tuple[str, str, Callable[[Any, Any], bool]], ...] = (
+    ("gt", "greater than", operator.gt),
+    ("gte", "greater than or equal to", operator.ge),
+    ("lt", "less than", operator.lt),
+    ("lte", "less than or equal to", operator.le),
+)
+
+
 def _numericality(rules: Mapping[str, Any]) -> Any:
     def check(value: Any) -> bool:
         if value is None:
             return True
-        if isinstance(value, bool) or not isinstance(value, (int, float)) and not hasattr(
-            value, "as_tuple"
+        if isinstance(value, bool) or (
+            not isinstance(value, (int, float)) and not hasattr(value, "as_tuple")
         ):
             raise SchemaError("is not a number")
         if rules.get("only_integer") and value != int(value):
             raise SchemaError("must be an integer")
-        for op, text, test in (
-            ("gt", "greater than", lambda a, b: a > b),
-            ("gte", "greater than or equal to", lambda a, b: a >= b),
-            ("lt", "less than", lambda a, b: a < b),
-            ("lte", "less than or equal to", lambda a, b: a <= b),
-        ):
+        for op, text, test in _BOUNDS:
             bound = rules.get(op)
             if bound is not None and not test(value, bound):
                 raise SchemaError(f"must be {text} {bound:g}")
@@ -78,7 +82,7 @@ def _allow_none(validator: Any) -> Any:
 
 def schema_for(model: Model) -> Schema:
     """The marshmallow schema that validates a full row of ``model``."""
-    declared: dict[str, fields.Field] = {}
+    declared: dict[str, fields.Field[Any]] = {}
     for name, field in model.fields.items():
         rules = model.validations.get(name, {})
         validators: list[Any] = []
@@ -90,7 +94,9 @@ def schema_for(model: Model) -> Schema:
             length.setdefault("max", field.length)
         if length:
             validators.append(
-                _allow_none(validate.Length(length.get("min"), length.get("max"), equal=length.get("exact")))
+                _allow_none(
+                    validate.Length(length.get("min"), length.get("max"), equal=length.get("exact"))
+                )
             )
         if "inclusion" in rules:
             validators.append(_allow_none(validate.OneOf(rules["inclusion"])))
@@ -141,5 +147,7 @@ def rr_validate_change(change: Change) -> None:
 
 def _messages(errors: Any) -> dict[str, list[str]]:
     if isinstance(errors, Mapping):
-        return {str(k): [str(m) for m in (v if isinstance(v, list) else [v])] for k, v in errors.items()}
+        return {
+            str(k): [str(m) for m in (v if isinstance(v, list) else [v])] for k, v in errors.items()
+        }
     return {"_": [str(errors)]}
