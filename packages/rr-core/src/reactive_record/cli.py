@@ -1,15 +1,154 @@
-"""The ``reactive-record`` command (click); plugins add subcommands via ``rr_register_commands``."""
+"""The ``reactive-record`` command (click); plugins add subcommands via ``rr_register_commands``.
+
+Plugin authors give their commands the configured instance with :func:`pass_rr`::
+
+    import click
+    from reactive_record import hookimpl
+    from reactive_record.cli import pass_rr
+
+    @click.command("stats")
+    @pass_rr
+    def stats(rr):
+        click.echo(rr.models.Job.count())
+
+    @hookimpl
+    def rr_register_commands(cli):
+        cli.add_command(stats)
+
+The instance is built lazily from ``--project`` / ``--database`` (or the nearest
+``pyproject.toml``), so ``reactive-record --help`` works anywhere. A
+:class:`ReactiveRecordError` becomes a one-line message and exit status 2.
+"""
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Concatenate, ParamSpec, TypeVar
+
 import click
+import pluggy
+
+from .errors import ReactiveRecordError
+
+if TYPE_CHECKING:
+    from .core import ReactiveRecord
+
+P = ParamSpec("P")
+T = TypeVar("T")
+
+#: Where the root context keeps the commands plugins registered for this invocation.
+PLUGIN_COMMANDS = "reactive_record.plugin_commands"
 
 
-@click.group()
-def cli() -> None:
+class CommandError(click.ClickException):
+    """A ReactiveRecord error shown as one line; exits with status 2 like a usage error."""
+
+    exit_code = 2
+
+
+class Project:
+    """The ``--project`` / ``--database`` choice; builds the instance on first use."""
+
+    def __init__(self, path: Path | None = None, database: str | None = None) -> None:
+        self.path = path
+        self.database = database
+        self._rr: ReactiveRecord | None = None
+
+    @property
+    def rr(self) -> ReactiveRecord:
+        """The configured :class:`ReactiveRecord` (built once, closed with the command)."""
+        if self._rr is None:
+            from .core import ReactiveRecord
+
+            self._rr = ReactiveRecord.from_pyproject(self.path, database=self.database)
+        return self._rr
+
+    def close(self) -> None:
+        """Release the instance if one was built."""
+        if self._rr is not None:
+            self._rr.close()
+            self._rr = None
+
+
+def current_project() -> Project:
+    """The :class:`Project` of the running command (a default one outside ``reactive-record``)."""
+    ctx = click.get_current_context()
+    project = ctx.find_object(Project)
+    if project is None:
+        project = ctx.ensure_object(Project)
+        ctx.call_on_close(project.close)
+    return project
+
+
+def pass_rr(command: Callable[Concatenate[ReactiveRecord, P], T]) -> Callable[P, T]:
+    """Decorate a click command callback to receive the configured ReactiveRecord first."""
+
+    @functools.wraps(command)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> T:
+        return command(current_project().rr, *args, **kwargs)
+
+    return wrapper
+
+
+class RootGroup(click.Group):
+    """The root group: built-in commands plus those installed plugins register.
+
+    Plugin commands are collected once per invocation (so ``RR_DISABLE_PLUGIN_AUTOLOAD``
+    is read when the command starts), without a database or a pyproject.
+    """
+
+    def plugin_commands(self, ctx: click.Context) -> dict[str, click.Command]:
+        """The commands installed plugins add, collected through ``rr_register_commands``."""
+        root = ctx.find_root()
+        found: dict[str, click.Command] | None = root.meta.get(PLUGIN_COMMANDS)
+        if found is None:
+            from .plugins import make_plugin_manager
+
+            collected = click.Group(self.name)
+            try:
+                make_plugin_manager().hook.rr_register_commands(cli=collected)
+            except ReactiveRecordError as exc:
+                raise CommandError(str(exc)) from None
+            except pluggy.PluginValidationError as exc:
+                raise CommandError(f"a plugin is broken: {exc}") from None
+            found = root.meta[PLUGIN_COMMANDS] = dict(collected.commands)
+        return found
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        """Built-in and plugin command names, sorted."""
+        return sorted(set(super().list_commands(ctx)) | set(self.plugin_commands(ctx)))
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        """A built-in command, else a plugin's."""
+        return super().get_command(ctx, cmd_name) or self.plugin_commands(ctx).get(cmd_name)
+
+    def invoke(self, ctx: click.Context) -> Any:
+        """Run the subcommand; a ReactiveRecordError becomes a one-line message, exit 2."""
+        try:
+            return super().invoke(ctx)
+        except ReactiveRecordError as exc:
+            raise CommandError(str(exc)) from None
+
+
+@click.group(cls=RootGroup)
+@click.option(
+    "--project",
+    type=click.Path(exists=True, path_type=Path),
+    help="A pyproject.toml, or the folder holding one (default: nearest upward from the cwd).",
+)
+@click.option("--database", metavar="URL", help="Database URL; overrides the configuration.")
+@click.version_option(package_name="rr-core", prog_name="reactive-record")
+@click.pass_context
+def cli(ctx: click.Context, project: Path | None, database: str | None) -> None:
     """ReactiveRecord: models, live queries and plugins from [tool.reactive-record]."""
+    chosen = ctx.ensure_object(Project)
+    chosen.path = project
+    chosen.database = database
+    ctx.call_on_close(chosen.close)
 
 
 def main() -> None:
     """Entry point of the ``reactive-record`` command."""
-    cli()
+    cli(prog_name="reactive-record")
