@@ -149,6 +149,112 @@ def cli(ctx: click.Context, project: Path | None, database: str | None) -> None:
     ctx.call_on_close(chosen.close)
 
 
+# -- built-in commands ----------------------------------------------------------------
+
+
+def _hook_names() -> list[str]:
+    """Every hook name in the order ``hookspecs.py`` declares them (the lifecycle order)."""
+    from . import hookspecs
+
+    declared = vars(hookspecs).items()
+    return [name for name, value in declared if name.startswith("rr_") and callable(value)]
+
+
+@cli.command()
+@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
+def plugins(as_json: bool) -> None:
+    """List installed plugins: name, distribution, version and the hooks each implements.
+
+    Built-in behaviour shows as core.*; the call order of every hook with more than one
+    implementation follows the table.
+    """
+    from .plugins import call_order, describe, make_plugin_manager
+    from .text_table import render_table
+
+    pm = make_plugin_manager()
+    order = _hook_names()
+    listed = [
+        {
+            "name": info.name,
+            "distribution": info.distribution,
+            "version": info.version,
+            "hooks": sorted(info.hooks, key=order.index),
+        }
+        for info in describe(pm)
+    ]
+    calls = {name: call_order(pm, name) for name in order}
+    if as_json:
+        import json
+
+        click.echo(json.dumps({"plugins": listed, "call_order": calls}, indent=2))
+        return
+    rows = [{**info, "hooks": ", ".join(info["hooks"])} for info in listed]
+    click.echo(render_table(rows, max_width=None))
+    shared = {name: names for name, names in calls.items() if len(names) > 1}
+    if shared:
+        click.echo("\nCall order of hooks with several implementations:")
+        for name, names in shared.items():
+            click.echo(f"  {name}: {' -> '.join(names)}")
+
+
+def reference_problems(path: Path) -> list[str]:
+    """Every ``computed`` "pkg.mod:func" reference of the project that does not import."""
+    from .config import TABLE, read_pyproject
+    from .references import import_reference
+
+    problems = []
+    for model_name, table in _table(read_pyproject(path).get("models")).items():
+        for name, reference in _table(_table(table).get("computed")).items():
+            where = f"{TABLE}.models.{model_name}.computed.{name}"
+            try:
+                import_reference(str(reference), where, path.parent.resolve())
+            except ReactiveRecordError as exc:
+                problems.append(str(exc))
+    return problems
+
+
+def _table(value: Any) -> dict[str, Any]:
+    # Shape mistakes are the schema's to report (when the instance is built), not ours.
+    return value if isinstance(value, dict) else {}
+
+
+@cli.command()
+@click.pass_context
+def check(ctx: click.Context) -> None:
+    """Report problems in the project: configuration, references, and every plugin's checks.
+
+    A configuration that does not load counts as a problem here. Exit status 1 when
+    there is any problem, 0 when there is none.
+    """
+    from .config import find_pyproject
+
+    project = current_project()
+    path = project.path or find_pyproject()
+    if path is None:
+        raise CommandError(f"no pyproject.toml in {Path.cwd()} or above; pass --project PATH")
+    if path.is_dir():
+        path = path / "pyproject.toml"
+    project.path = path
+    try:
+        problems = reference_problems(path)
+    except ReactiveRecordError as exc:
+        problems = [str(exc)]
+    try:
+        rr = project.rr
+    except ReactiveRecordError as exc:
+        problems.append(str(exc))
+    else:
+        problems.extend(rr.checks())
+    problems = list(dict.fromkeys(problems))
+    if not problems:
+        click.echo(f"{path}: no problems found.")
+        return
+    for problem in problems:
+        click.echo(f"- {problem}")
+    click.echo(f"{len(problems)} problem(s) found in {path}.", err=True)
+    ctx.exit(1)
+
+
 def main() -> None:
     """Entry point of the ``reactive-record`` command."""
     cli(prog_name="reactive-record")
