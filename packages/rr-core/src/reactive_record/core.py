@@ -87,6 +87,8 @@ class ReactiveRecord:
         if models is not None:
             raw["models"] = dict(models)
         prefix = cfg.TABLE if config_path == cfg.TABLE else "reactive-record"
+        #: Where this instance's settings live, for plugins' ConfigError paths.
+        self.config_prefix = prefix
         self.root = root
         self.clock: Callable[[], dt.datetime] = clock or utc_now
         self.plugin_manager: pluggy.PluginManager = make_plugin_manager(
