@@ -255,6 +255,21 @@ def check(ctx: click.Context) -> None:
     ctx.exit(1)
 
 
+@cli.command()
+@click.option("--keep", is_flag=True, help="Keep the demo's database and print where it is.")
+@click.pass_context
+def demo(ctx: click.Context, keep: bool) -> None:
+    """Build a small field-service app in a temporary folder and walk through the API.
+
+    Needs no project and writes nothing in the current folder. Installed plugins add
+    their own steps. Exit status 1 when a step fails.
+    """
+    from .demo import run
+
+    if run(keep=keep):
+        ctx.exit(1)
+
+
 def main() -> None:
     """Entry point of the ``reactive-record`` command."""
     cli(prog_name="reactive-record")
