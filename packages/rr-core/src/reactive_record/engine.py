@@ -356,17 +356,23 @@ class Engine:
             type_field, type_value = association.polymorphic_type
             where[type_field] = type_value
             where[association.foreign_key] = [str(k) for k in keys]
-        related = self._related(plan, target, where, nested)
+        # ``include_limits`` caps each parent's records (newest five logs of each job);
+        # with one parent the cap goes into the read itself.
+        limit = dict(plan.spec.option("include_limits") or ()).get(name)
+        related = self._related(
+            plan, target, where, nested, association.order, limit if len(keys) == 1 else None
+        )
         children: dict[Any, list[Record]] = {}
         for child in related:
             children.setdefault(child[association.foreign_key], []).append(child)
         if association.polymorphic_type is not None:
             return [
-                r.with_extra(**{name: tuple(children.get(str(r[model.primary_key]), ()))})
+                r.with_extra(**{name: tuple(children.get(str(r[model.primary_key]), ())[:limit])})
                 for r in records
             ]
         return [
-            r.with_extra(**{name: tuple(children.get(r[model.primary_key], ()))}) for r in records
+            r.with_extra(**{name: tuple(children.get(r[model.primary_key], ())[:limit])})
+            for r in records
         ]
 
     def _attach_through(
@@ -402,12 +408,18 @@ class Engine:
         ]
 
     def _related(
-        self, plan: Plan, target: Model, where: Mapping[str, Any], nested: tuple[str, ...]
+        self,
+        plan: Plan,
+        target: Model,
+        where: Mapping[str, Any],
+        nested: tuple[str, ...],
+        order: tuple[tuple[str, bool], ...] = (),
+        limit: int | None = None,
     ) -> tuple[Record, ...]:
         # Scoped like the parent read: same user, same options, so permissions apply.
         options = tuple((k, v) for k, v in plan.spec.options if k not in ("computed", "ttl"))
         node = cond.parse(dict(where), target, self.model_named)
-        spec = QuerySpec(target.name, node, (), None, 0, nested, options)
+        spec = QuerySpec(target.name, node, order, limit, 0, nested, options)
         child_plan = self.plan(spec, plan.now)
         return self.finish(child_plan, self.fetch_plan(child_plan))
 

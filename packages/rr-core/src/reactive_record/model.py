@@ -160,6 +160,8 @@ class Association:
     through: str | None = None
     dependent: str | None = None
     polymorphic_type: tuple[str, str] | None = None
+    #: Order of a ``has_many``'s records within each parent, as ``(field, descending)``.
+    order: tuple[tuple[str, bool], ...] = ()
 
 
 @dataclass(frozen=True)
