@@ -549,6 +549,31 @@ def canonical_json(data: Any) -> str:
     return json.dumps(data, sort_keys=True, separators=(",", ":"), default=json_value)
 
 
+def canonical(node: Node) -> Node:
+    """``node`` in one canonical shape, for fingerprints: the same meaning built in any order.
+
+    Nested Ands (and Ors) are flattened, their items sorted and deduplicated, and IN
+    lists sorted; AND, OR and IN are commutative in SQL's logic, so meaning is kept.
+    """
+    if isinstance(node, Compare):
+        if node.op in ("in", "not_in") and isinstance(node.value, tuple):
+            unique = {canonical_json(_value_data(v)): v for v in node.value}
+            return Compare(node.field, node.op, tuple(unique[k] for k in sorted(unique)))
+        return node
+    if isinstance(node, Not):
+        return Not(canonical(node.item))
+    if isinstance(node, Exists):
+        return Exists(node.association, canonical(node.condition))
+    kind = type(node)
+    items: dict[str, Node] = {}
+    for item in (canonical(i) for i in node.items):
+        for part in item.items if isinstance(item, kind) else (item,):
+            items[canonical_json(to_data(part))] = part
+    if len(items) == 1:
+        return next(iter(items.values()))
+    return kind(tuple(items[k] for k in sorted(items)))
+
+
 def fields_of(node: Node) -> set[str]:
     """The names of this model's fields that ``node`` reads (Exists counts its key)."""
     if isinstance(node, Compare):

@@ -8,7 +8,7 @@ from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from . import conditions as cond
-from .actors import user_identity
+from .actors import current_user, user_identity
 from .errors import InvalidQuery, PluginNotInstalled, RecordNotFound
 from .records import Record
 
@@ -69,6 +69,7 @@ class QuerySpec:
     def fingerprint(self) -> str:
         """A canonical hash of what the query means, the acting user included."""
         data = self.to_data()
+        data["where"] = cond.to_data(cond.canonical(self.where))
         data["options"] = {
             key: user_identity(value) if key == "user" else repr(value)
             for key, value in self.options
@@ -100,6 +101,12 @@ class Query(Generic[R]):
     __slots__ = ("_engine", "_model", "spec")
 
     def __init__(self, engine: Engine, model: Model, spec: QuerySpec) -> None:
+        # The acting user is bound when a query is built (DESIGN.md §7): it is part of
+        # the fingerprint, so two users never share a cached or live result.
+        if spec.option("user") is None:
+            user = current_user(engine.rr)
+            if user is not None:
+                spec = spec.with_option("user", user)
         self._engine = engine
         self._model = model
         self.spec = spec
@@ -116,6 +123,9 @@ class Query(Generic[R]):
 
     def where(self, condition: Mapping[str, Any] | None = None, /, **fields: Any) -> Query[R]:
         """AND a condition (``{"or": [...]}`` data, or ``field=value`` keywords)."""
+        if condition is not None and not isinstance(condition, Mapping):
+            # dict() of a string would raise a bare ValueError: name the mistake instead.
+            cond.parse(condition, self._model, self._engine.model_named)
         data: dict[str, Any] = dict(condition or {})
         data.update(fields)
         node = cond.parse(data, self._model, self._engine.model_named)
