@@ -143,7 +143,15 @@ class ReactiveRecord:
         self.plugin_manager.hook.rr_register_models(rr=self, register=register)
         if tables:
             tables = cfg.load({"models": tables}, self.features, prefix)["models"]
-        tables.update(self.settings["models"])
+        for name, table in self.settings["models"].items():
+            registered = tables.get(name)
+            if registered is None:
+                tables[name] = table
+                continue
+            # A user's table for a plugin's model adds to it (features and their sections,
+            # e.g. permissions on ActivityLog); what the plugin defines stays.
+            features = {**registered.get("features", {}), **table.get("features", {})}
+            tables[name] = {**table, **registered, "features": features}
         tenant = self.settings.get("user_tenant_field", "client_id")
         built = {
             name: build_model(name, table, tenant, self.features, prefix)
