@@ -244,7 +244,8 @@ class MemoryTransaction:
         if model.lock_field is not None and row.get(model.lock_field) is None:
             row[model.lock_field] = 0
         for name, field in model.fields.items():
-            if row.get(name) is None and field.default is not None:
+            # As SQL: a column default applies when the value is absent, not when it is NULL.
+            if name not in values and field.default is not None:
                 row[name] = field.default
             if row.get(name) is None and not field.null and name != pk:
                 raise StoreError(f"{model.name}.{name} may not be NULL (NOT NULL constraint)")

@@ -107,7 +107,10 @@ def schema_for(model: Model) -> Schema:
         if "format" in rules:
             validators.append(_format(rules["format"]))
         if validators:
-            declared[name] = fields.Raw(allow_none=True, validate=validators)
+            # marshmallow skips validators for None, so presence also refuses null itself.
+            declared[name] = fields.Raw(
+                allow_none=not presence, validate=validators, error_messages={"null": BLANK}
+            )
     return Schema.from_dict(declared, name=f"{model.name}Validation")(unknown=EXCLUDE)
 
 
