@@ -163,9 +163,9 @@ def _hook_names() -> list[str]:
 @cli.command()
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
 def plugins(as_json: bool) -> None:
-    """List installed plugins: name, distribution, version and the hooks each implements.
+    """List installed plugins and the hooks each implements.
 
-    Built-in behaviour shows as core.*; the call order of every hook with more than one
+    Shows each plugin's name, distribution, version and hooks. Built-in behaviour shows as core.*; the call order of every hook with more than one
     implementation follows the table.
     """
     from .plugins import call_order, describe, make_plugin_manager
@@ -221,9 +221,10 @@ def _table(value: Any) -> dict[str, Any]:
 @cli.command()
 @click.pass_context
 def check(ctx: click.Context) -> None:
-    """Report problems in the project: configuration, references, and every plugin's checks.
+    """Report problems in the project and from every plugin's checks.
 
-    A configuration that does not load counts as a problem here. Exit status 1 when
+    Checks the configuration, its "pkg.mod:func" references, and asks every plugin
+    (``rr_checks``). A configuration that does not load counts as a problem here. Exit status 1 when
     there is any problem, 0 when there is none.
     """
     from .config import find_pyproject
@@ -259,9 +260,10 @@ def check(ctx: click.Context) -> None:
 @click.option("--keep", is_flag=True, help="Keep the demo's database and print where it is.")
 @click.pass_context
 def demo(ctx: click.Context, keep: bool) -> None:
-    """Build a small field-service app in a temporary folder and walk through the API.
+    """Build a small field-service app and walk through the API.
 
-    Needs no project and writes nothing in the current folder. Installed plugins add
+    The app lives in a temporary folder (SQLite with rr-sqlalchemy, else memory). Needs no
+    project and writes nothing in the current folder. Installed plugins add
     their own steps. Exit status 1 when a step fails.
     """
     from .demo import run

@@ -1,0 +1,1 @@
+"""The field-service example app: the Python its ``pyproject.toml`` refers to."""
