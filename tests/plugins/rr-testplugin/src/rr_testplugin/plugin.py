@@ -14,6 +14,9 @@ from typing import TYPE_CHECKING, Any
 from reactive_record import MemoryStore, Record, RecordBatch, hookimpl
 
 from .settings import NAME, ModelSchema, TopSchema, load_section
+from .tools import rr_demo_steps, rr_register_commands
+
+__all__ = ["rr_demo_steps", "rr_register_commands"]
 
 if TYPE_CHECKING:
     from reactive_record import Change, Model, Plan, ReactiveRecord, Transaction
