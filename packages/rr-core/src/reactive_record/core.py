@@ -248,7 +248,7 @@ class ReactiveRecord:
     ) -> bool:
         """Ask every ``rr_authorize`` implementation; any False denies, no opinion allows."""
         answers = self.plugin_manager.hook.rr_authorize(
-            user=user, action=action, model=model, record=record
+            rr=self, user=user, action=action, model=model, record=record
         )
         return not any(answer is False for answer in answers)
 

@@ -244,13 +244,14 @@ def rr_after_commit(rr: ReactiveRecord, changes: Sequence[Change]) -> None:
 
 @hookspec
 def rr_authorize(
-    user: Any, action: str, model: Model, record: Mapping[str, Any] | None
+    rr: ReactiveRecord, user: Any, action: str, model: Model, record: Mapping[str, Any] | None
 ) -> bool | None:
     """Answer whether ``user`` may perform ``action`` on ``record``, for plugins that ask.
 
     Every implementation is called; any False denies. rr-permissions answers; others
     (rr-activity) ask through ``rr.authorize(...)`` without importing it.
 
+    :param rr: The instance asking (where an answering plugin keeps its state).
     :param user: The acting user (an object or mapping with ``id``), or SYSTEM.
     :param action: ``read``, ``create``, ``update``, ``destroy`` or a custom action.
     :param model: The model of the record.
