@@ -91,9 +91,15 @@ class ReactiveRecord:
         self.config_prefix = prefix
         self.root = root
         self.clock: Callable[[], dt.datetime] = clock or utc_now
-        self.plugin_manager: pluggy.PluginManager = make_plugin_manager(
-            plugins if plugins is not None else raw.get("plugins")
-        )
+        selected = plugins if plugins is not None else raw.get("plugins")
+        # Checked before the schema runs: plugins decide which sections the schema allows.
+        if selected is not None and (
+            isinstance(selected, str)
+            or not isinstance(selected, Sequence)
+            or not all(isinstance(name, str) for name in selected)
+        ):
+            raise ConfigError(f"{prefix}.plugins", selected, "a list of plugin names")
+        self.plugin_manager: pluggy.PluginManager = make_plugin_manager(selected)
         self.signals = blinker.Namespace()
         self.extensions: dict[str, Any] = {}
         hook = self.plugin_manager.hook
