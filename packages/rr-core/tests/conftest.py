@@ -103,7 +103,7 @@ def clock() -> Clock:
 
 
 @pytest.fixture
-def make_rr(clock: Clock) -> Iterator[Callable[..., ReactiveRecord]]:
+def build_rr(clock: Clock) -> Iterator[Callable[..., ReactiveRecord]]:
     """Build instances (core alone, MemoryStore, tables created); closed at the end."""
     made: list[ReactiveRecord] = []
 
@@ -129,9 +129,9 @@ def static_rr() -> Iterator[ReactiveRecord]:
 
 
 @pytest.fixture
-def rr(make_rr: Callable[..., ReactiveRecord]) -> ReactiveRecord:
+def rr(build_rr: Callable[..., ReactiveRecord]) -> ReactiveRecord:
     """The field-service schema, empty."""
-    return make_rr()
+    return build_rr()
 
 
 @pytest.fixture

@@ -167,9 +167,9 @@ def test_nested_includes(seeded: ReactiveRecord) -> None:
     assert [[n.body for n in t.notes] for t in client.jobs[0].tasks] == [["ordered"], []]
 
 
-def test_includes_run_one_query_per_association(make_rr: Callable[..., ReactiveRecord]) -> None:
+def test_includes_run_one_query_per_association(build_rr: Callable[..., ReactiveRecord]) -> None:
     plugin = pytest.importorskip("rr_testplugin")
-    rr = make_rr(plugins=["testplugin"], config={"testplugin": {"record": True}})
+    rr = build_rr(plugins=["testplugin"], config={"testplugin": {"record": True}})
     for n in range(1, 6):
         client = rr.models.Client.create({"name": f"c{n}"})
         job = rr.models.Job.create({"title": f"job {n}", "client_id": client.id})
@@ -190,9 +190,9 @@ def test_includes_run_one_query_per_association(make_rr: Callable[..., ReactiveR
     ]
 
 
-def test_building_is_lazy(make_rr: Callable[..., ReactiveRecord]) -> None:
+def test_building_is_lazy(build_rr: Callable[..., ReactiveRecord]) -> None:
     plugin = pytest.importorskip("rr_testplugin")
-    rr = make_rr(plugins=["testplugin"], config={"testplugin": {"record": True}})
+    rr = build_rr(plugins=["testplugin"], config={"testplugin": {"record": True}})
     query = rr.models.Job.where(status="active").order("-priority").limit(3).includes("tasks")
     assert plugin.state_of(rr).specs == []
     query.all()

@@ -31,8 +31,8 @@ ODD = {
 
 
 @pytest.fixture
-def odd(make_rr: Callable[..., ReactiveRecord]) -> ReactiveRecord:
-    return make_rr(ODD)
+def odd(build_rr: Callable[..., ReactiveRecord]) -> ReactiveRecord:
+    return build_rr(ODD)
 
 
 def test_records_are_immutable() -> None:

@@ -161,9 +161,9 @@ def test_dependent_destroy_cascades(seeded: ReactiveRecord) -> None:
     assert seeded.models.User.count() == 3  # has_many without dependent: left alone
 
 
-def test_each_cascaded_destroy_runs_the_pipeline(make_rr: Callable[..., ReactiveRecord]) -> None:
+def test_each_cascaded_destroy_runs_the_pipeline(build_rr: Callable[..., ReactiveRecord]) -> None:
     plugin = pytest.importorskip("rr_testplugin")
-    rr = make_rr(plugins=["testplugin"], config={"testplugin": {"record": True}})
+    rr = build_rr(plugins=["testplugin"], config={"testplugin": {"record": True}})
     client = rr.models.Client.create({"name": "Acme"})
     job = rr.models.Job.create({"title": "Fix", "client_id": client.id})
     task = rr.models.Task.create({"job_id": job.id})
@@ -308,8 +308,8 @@ def test_acting_as_is_isolated_across_asyncio_tasks(seeded: ReactiveRecord) -> N
     assert asyncio.run(main()) == [ALICE, BOB, SYSTEM]
 
 
-def test_acting_as_is_per_instance(make_rr: Callable[..., ReactiveRecord]) -> None:
-    first, second = make_rr(), make_rr()
+def test_acting_as_is_per_instance(build_rr: Callable[..., ReactiveRecord]) -> None:
+    first, second = build_rr(), build_rr()
     with first.acting_as(SYSTEM):
         second.models.Job.create({"title": "allowed"})
         with pytest.raises(PermissionDenied):
@@ -347,8 +347,8 @@ def test_system_writes_are_refused_by_default(
     assert rows(seeded) == before
 
 
-def test_system_writes_are_allowed_when_configured(make_rr: Callable[..., ReactiveRecord]) -> None:
-    rr = make_rr(config={"system_writes": True})
+def test_system_writes_are_allowed_when_configured(build_rr: Callable[..., ReactiveRecord]) -> None:
+    rr = build_rr(config={"system_writes": True})
     job = rr.models.Job.create({"title": "sys"}, user=SYSTEM)
     with rr.acting_as(SYSTEM):
         rr.models.Job.update(job.id, {"status": "active"})

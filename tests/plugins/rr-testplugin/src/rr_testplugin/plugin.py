@@ -132,12 +132,10 @@ def rr_checks(rr: ReactiveRecord) -> Iterable[str]:
 
 
 @hookimpl
-def rr_authorize(
-    user: Any, action: str, model: Model, record: Mapping[str, Any] | None
-) -> bool | None:
+def rr_authorize(rr: ReactiveRecord, action: str, model: Model) -> bool | None:
     """Deny the actions the model's section lists; no opinion otherwise."""
-    section = model.options.get(NAME) if model.has_feature(NAME) else None
-    if isinstance(section, Mapping) and action in section.get("deny", ()):
+    section = state_of(rr).section(model)
+    if section is not None and action in section["deny"]:
         return False
     return None
 
