@@ -1,0 +1,163 @@
+"""Every check a person or CI runs; ``nox --list`` reads like a table of contents.
+
+The test matrix is three axes, not their cross product: every Python with all plugins on
+SQLite; every plugin set on one Python; every database with all plugins on one Python.
+Each test session installs only its plugin set (real wheels, no editable installs), so
+plugins are found through the entry points that are really installed.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import nox
+
+nox.needs_version = ">=2025.2"
+nox.options.default_venv_backend = "uv"
+nox.options.error_on_missing_interpreters = bool(os.environ.get("CI"))
+
+ROOT = Path(__file__).parent
+PYPROJECT = nox.project.load_toml(ROOT / "pyproject.toml")
+
+PYTHONS = ("3.10", "3.11", "3.12", "3.13")
+#: The Python of the plugin-set and database axes.
+MAIN_PYTHON = "3.12"
+
+#: Where each plugin's distribution lives; rr-core is in every set.
+DISTRIBUTIONS = {
+    "core": "packages/rr-core",
+    "sqlalchemy": "packages/rr-sqlalchemy",
+    "permissions": "packages/rr-permissions",
+    "activity": "packages/rr-activity",
+    "defaults": "packages/rr-defaults",
+    "softdelete": "examples/rr-softdelete",
+}
+FIRST_PARTY = ("sqlalchemy", "permissions", "activity", "defaults")
+PLUGIN_SETS = {
+    "core": (),
+    "sqlalchemy": ("sqlalchemy",),
+    "permissions": ("sqlalchemy", "permissions"),
+    "activity": ("sqlalchemy", "activity"),
+    "defaults": ("sqlalchemy", "defaults"),
+    "all": FIRST_PARTY,
+    "all+softdelete": (*FIRST_PARTY, "softdelete"),
+}
+#: "memory" (rr-core's MemoryStore) is the database of sets without rr-sqlalchemy.
+DATABASES = ("sqlite", "postgresql", "mariadb")
+
+#: Plugin distributions that only the tests use (installed into every test session).
+TEST_PLUGINS = tuple(str(p.parent) for p in sorted(ROOT.glob("tests/plugins/*/pyproject.toml")))
+
+
+def matrix() -> list[nox.param]:
+    """The three axes as (python, plugin set, database) sessions, each combination once."""
+    rows = [(python, "all", "sqlite") for python in PYTHONS]
+    rows += [
+        (MAIN_PYTHON, name, "sqlite" if "sqlalchemy" in plugins else "memory")
+        for name, plugins in PLUGIN_SETS.items()
+    ]
+    rows += [(MAIN_PYTHON, "all", database) for database in DATABASES]
+    return [
+        nox.param(
+            python,
+            plugin_set,
+            database,
+            id=f"{python}-{plugin_set}-{database}",
+            tags=[python, plugin_set, database],
+        )
+        for python, plugin_set, database in dict.fromkeys(rows)
+    ]
+
+
+def constraints(session: nox.Session) -> str:
+    """A constraints file holding uv.lock's version of every third-party package."""
+    path = Path(session.create_tmp()) / "constraints.txt"
+    session.run_install(
+        "uv",
+        "export",
+        "--frozen",
+        "--all-packages",
+        "--all-groups",
+        "--no-emit-workspace",
+        "--no-hashes",
+        "--quiet",
+        "--output-file",
+        str(path),
+        external=True,
+        silent=True,
+    )
+    return str(path)
+
+
+def install(
+    session: nox.Session,
+    plugins: tuple[str, ...],
+    *groups: str,
+    editable: bool = False,
+    extra: tuple[str, ...] = (),
+) -> None:
+    """Install rr-core, the named plugins and dependency groups, at the lock's versions.
+
+    One command for all of them, so the local rr-core satisfies every ``rr-core`` pin.
+    """
+    paths = [DISTRIBUTIONS[name] for name in ("core", *plugins)] + list(extra)
+    if editable:
+        paths = [arg for path in paths for arg in ("-e", path)]
+    requirements = nox.project.dependency_groups(PYPROJECT, *groups) if groups else ()
+    session.install("-c", constraints(session), *paths, *requirements)
+
+
+def run_pytest(session: nox.Session, plugins: tuple[str, ...], databases: str) -> None:
+    """Run the cross-package tests and the tests of every installed distribution.
+
+    ``RR_TEST_PLUGINS`` tells the tests which first-party plugins must be installed, so a
+    plugin that failed to install fails loudly instead of its tests being skipped.
+    """
+    paths = ["tests", *(f"{DISTRIBUTIONS[name]}/tests" for name in ("core", *plugins))]
+    env = {"RR_TEST_DATABASES": databases, "RR_TEST_PLUGINS": ",".join(plugins)}
+    session.run("pytest", *paths, *session.posargs, env=env)
+
+
+@nox.session(python=MAIN_PYTHON)
+def lint(session: nox.Session) -> None:
+    """Ruff (lint and format), the import walls between packages, and the lock's freshness."""
+    install(session, (*FIRST_PARTY, "softdelete"), "lint", editable=True)
+    session.run("ruff", "check", ".")
+    session.run("ruff", "format", "--check", ".")
+    session.run("lint-imports")
+    session.run("uv", "lock", "--check", external=True)
+
+
+@nox.session(python=MAIN_PYTHON)
+def types(session: nox.Session) -> None:
+    """mypy --strict on every distribution's src/."""
+    install(session, (*FIRST_PARTY, "softdelete"), "types", editable=True)
+    session.run("mypy")
+
+
+@nox.session
+@nox.parametrize(("python", "plugin_set", "database"), matrix())
+def tests(session: nox.Session, plugin_set: str, database: str) -> None:
+    """Run the tests of one plugin set on one Python and one database."""
+    plugins = PLUGIN_SETS[plugin_set]
+    install(session, plugins, "test", extra=TEST_PLUGINS)
+    # The memory store runs with SQLite; the server sessions test only their server.
+    run_pytest(session, plugins, "memory,sqlite" if database == "sqlite" else database)
+
+
+@nox.session(python=MAIN_PYTHON)
+def demo(session: nox.Session) -> None:
+    """Run ``reactive-record demo`` as the README's first command does."""
+    install(session, FIRST_PARTY)
+    session.chdir(session.create_tmp())
+    session.run("reactive-record", "demo")
+
+
+@nox.session(python=MAIN_PYTHON, default=False)
+def bench(session: nox.Session) -> None:
+    """Run the benchmarks in bench/ (or those named after --); results go to bench/results/."""
+    install(session, FIRST_PARTY, "bench")
+    scripts = session.posargs or sorted(str(p) for p in (ROOT / "bench").glob("*.py"))
+    for script in scripts:
+        session.run("python", script)
