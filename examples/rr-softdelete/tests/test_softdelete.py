@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 import importlib.util
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -270,6 +272,24 @@ def test_there_are_no_top_level_settings() -> None:
             database="memory://", models=models_with(), config={"softdelete": {"field": "x"}}
         )
     assert raised.value.path.endswith("reactive-record.softdelete")
+
+
+# -- the demo -------------------------------------------------------------------------
+
+
+def test_hook_rr_demo_steps_adds_a_soft_delete_step(tmp_path: Path) -> None:
+    shown = subprocess.run(
+        [sys.executable, "-m", "reactive_record", "demo"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert shown.returncode == 0, shown.stdout + shown.stderr
+    step = shown.stdout.split("== Soft delete (rr-softdelete", 1)[1]
+    assert "RecordNotFound" in step
+    assert "step failed" not in step
+    assert step.rstrip().splitlines()[-1].startswith("Demo finished")
 
 
 # -- a property: the three views always partition the rows --------------------------------

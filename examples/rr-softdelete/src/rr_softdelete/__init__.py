@@ -4,6 +4,7 @@ Install it and enable it per model (``features = { softdelete = true }``); ``des
 then sets ``deleted_at`` and reads hide deleted rows unless ``with_deleted()``.
 """
 
-from .plugin import only_deleted, restore, with_deleted
+from .plugin import only_deleted, with_deleted
+from .restore import restore
 
 __all__ = ["only_deleted", "restore", "with_deleted"]

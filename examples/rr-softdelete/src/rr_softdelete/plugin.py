@@ -20,9 +20,7 @@ from typing import Any, TypeVar
 
 from reactive_record import (
     Change,
-    InvalidQuery,
     Model,
-    ModelHandle,
     PermissionDenied,
     Plan,
     Query,
@@ -31,7 +29,9 @@ from reactive_record import (
     hookimpl,
 )
 
-from .settings import DEFAULT_FIELD, FEATURE, deleted_fields
+# pluggy registers the hooks of this module, the demo step's included.
+from .demo import rr_demo_steps as rr_demo_steps
+from .settings import FEATURE, deleted_fields
 
 R = TypeVar("R", bound=Record)
 
@@ -166,23 +166,3 @@ def _user_id(user: Any) -> Any:
     if isinstance(user, Mapping):
         return user.get("id")
     return getattr(user, "id", None)
-
-
-# -- the public helper ------------------------------------------------------------------
-
-
-def restore(handle: ModelHandle[R], key: Any, *, user: Any = None) -> R:
-    """Bring a deleted record back: ``restore(rr.models.Job, 42, user=alice)``.
-
-    An update through the whole write pipeline (validated, authorized, logged): it is
-    ``Job.update(42, {"deleted_at": None})`` without having to know the field's name.
-    """
-    model = handle.model
-    if not model.has_feature(FEATURE):
-        raise InvalidQuery(
-            f"{model.name} does not soft delete: enable it with features.{FEATURE} = true",
-            model=model.name,
-        )
-    # rr_configure validated the section at start-up.
-    section: Mapping[str, Any] = model.options.get(FEATURE) or {}
-    return handle.update(key, {section.get("field", DEFAULT_FIELD): None}, user=user)
