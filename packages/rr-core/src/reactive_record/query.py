@@ -184,7 +184,8 @@ class Query(Generic[R]):
         spec = self.spec
         for name, value in options.items():
             spec = spec.with_option(name, value)
-        return Query(self._engine, self._model, spec)
+        # A handle stays a handle, so `Job.with_permissions(alice).find(42)` works.
+        return type(self)(self._engine, self._model, spec)
 
     def __getattr__(self, name: str) -> Any:
         if name.startswith("_"):
