@@ -1,0 +1,257 @@
+"""One model's compiled permissions: grants per user and action, decisions, fields.
+
+An action on an existing record (``update``, ``destroy``, custom actions) needs the
+``read`` rule too: a user can only act on what they can see. ``create`` and ``read``
+stand alone. Grants are cached per user (keyed by every attribute of the user) and
+decisions per user, action and record (keyed by the record's values, so a new version
+is a new key); the rule set is fixed for the life of the instance that holds the caches.
+Both caches are size-bounded LRU caches.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Hashable, Iterable, Mapping
+from functools import lru_cache
+from typing import TYPE_CHECKING, Any
+
+from reactive_record import InvalidQuery, Record
+from reactive_record.actors import user_identity
+from reactive_record.conditions import user_attribute
+
+from . import grants as g
+from .config import ModelConfig
+from .policy import PolicyMethod, PolicyScope, RecordRequiredError, has_method
+from .relations import related_rows
+from .rules import All, Explanation, NoRule, Rule, Setting
+
+if TYPE_CHECKING:
+    from reactive_record import ReactiveRecord
+    from reactive_record.model import Model
+
+#: Actions that do not act on an existing record, so they do not also need ``read``.
+STANDALONE = frozenset({"read", "create"})
+#: The role entry that applies to every role not listed (field permissions).
+OTHER_ROLES = "*"
+
+
+class _Keyed:
+    """A cache argument compared by ``key`` while carrying the values to compute with."""
+
+    __slots__ = ("_hash", "key", "value")
+
+    def __init__(self, key: Hashable, value: Any) -> None:
+        self.key = key
+        self.value = value
+        self._hash = hash(key)
+
+    def __hash__(self) -> int:
+        return self._hash
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, _Keyed) and self.key == other.key
+
+
+def user_key(user: Any) -> Hashable:
+    """A key that changes whenever any attribute of ``user`` changes."""
+    if isinstance(user, Mapping):
+        items: Any = user.items()
+    else:
+        attributes = getattr(user, "__dict__", None)
+        if attributes is not None:
+            items = attributes.items()
+        else:
+            items = [
+                (name, getattr(user, name))
+                for name in dir(user)
+                if not name.startswith("_") and not callable(getattr(user, name))
+            ]
+    try:
+        return (type(user), frozenset(items))
+    except TypeError:  # unhashable values (a list of roles): their canonical text
+        return (type(user), user_identity(user))
+
+
+def record_key(record: Mapping[str, Any]) -> Hashable | None:
+    """A key for one version of ``record`` (its values), or None when they do not hash."""
+    if isinstance(record, Record):
+        key: Hashable = record
+    else:
+        key = frozenset(record.items())
+    try:
+        hash(key)
+    except TypeError:
+        return None
+    return key
+
+
+def user_roles(user: Any) -> tuple[Any, ...]:
+    """The user's roles: its ``role``, or each of them when it is a collection."""
+    role = user_attribute(user, "role")
+    if isinstance(role, (list, tuple, set, frozenset)):
+        return tuple(role)
+    return (role,)
+
+
+class ModelPermissions:
+    """The permissions of one model of one instance."""
+
+    def __init__(
+        self, rr: ReactiveRecord, model: Model, config: ModelConfig, cache_size: int
+    ) -> None:
+        self.model = model
+        self.config = config
+        self.actions = config.actions
+        self.policy = config.policy
+        self.setting = Setting(
+            rr, model, rr.model_definition, g.Evaluation(model, related_rows(rr))
+        )
+        self.rules: dict[str, Rule] = {action: self._rule(action) for action in self.actions}
+        self._grants: Callable[[_Keyed], g.Grant] = lru_cache(maxsize=cache_size)(self._grant)
+        self._decisions: Callable[[_Keyed], bool] = lru_cache(maxsize=cache_size)(self._decide)
+
+    def _rule(self, action: str) -> Rule:
+        parts: list[Rule] = []
+        configured = self.config.rules.get(action)
+        if configured is not None:
+            parts.append(configured)
+        if self.policy is not None and has_method(self.policy, action):
+            parts.append(PolicyMethod(self.policy, action))
+        if action == "read" and self.policy is not None and has_method(self.policy, "scope"):
+            parts.append(PolicyScope(self.policy))
+        if not parts:
+            return NoRule(action, self.model.name)
+        return parts[0] if len(parts) == 1 else All(tuple(parts))
+
+    def steps(self, action: str) -> tuple[tuple[str, Rule], ...]:
+        """The rules ``action`` must pass, in order: ``read`` first for existing records."""
+        own = (action, self.rules[action])
+        if action in STANDALONE:
+            return (own,)
+        return (("read", self.rules["read"]), own)
+
+    def require_action(self, action: Any) -> str:
+        """``action`` if the model declares it; InvalidQuery naming the actions otherwise."""
+        if action not in self.actions:
+            raise InvalidQuery(
+                f"{self.model.name} has no action {action!r}; its actions are "
+                f"{', '.join(self.actions)} (declare custom ones in `actions`)",
+                model=self.model.name,
+            )
+        return str(action)
+
+    # -- grants and decisions -----------------------------------------------------------
+
+    def grant(self, user: Any, action: str, now: dt.datetime) -> g.Grant:
+        """What ``user`` may ``action``: a condition for SQL and an optional Python test."""
+        grant = self._grants(_Keyed((user_key(user), action), (user, action, now)))
+        if not grant.timeless:  # relative times: bind them to this moment instead
+            return self._compose(user, action, now)
+        return grant
+
+    def _grant(self, keyed: _Keyed) -> g.Grant:
+        user, action, now = keyed.value
+        return self._compose(user, action, now)
+
+    def _compose(self, user: Any, action: str, now: dt.datetime) -> g.Grant:
+        return g.all_of([rule.grant(self.setting, user, now) for _, rule in self.steps(action)])
+
+    def allows(
+        self, user: Any, action: str, record: Mapping[str, Any] | None, now: dt.datetime
+    ) -> bool:
+        """Whether ``user`` may ``action`` ``record`` (None: whether any record at all)."""
+        if action not in self.actions:
+            return False
+        grant = self.grant(user, action, now)
+        if grant.nothing:
+            return False
+        if record is None or grant.everything:
+            return True
+        key = record_key(record) if grant.pure else None
+        if key is None:
+            return grant.allows(record, self.setting.evaluation)
+        return self._decisions(_Keyed((user_key(user), action, key), (grant, record)))
+
+    def _decide(self, keyed: _Keyed) -> bool:
+        grant: g.Grant = keyed.value[0]
+        return grant.allows(keyed.value[1], self.setting.evaluation)
+
+    def reason(
+        self, user: Any, action: str, record: Mapping[str, Any] | None, now: dt.datetime
+    ) -> str:
+        """Why ``user`` may not ``action`` ``record``: the first rule that refuses, in words."""
+        if action not in self.actions:
+            return f"{self.model.name} has no action {action!r}"
+        for _, rule in self.steps(action):
+            if not rule.allows(self.setting, user, now, record):
+                return rule.reason(self.setting, user, now, record)
+        return "refused"
+
+    def explain(
+        self, user: Any, action: str, record: Mapping[str, Any] | None, now: dt.datetime
+    ) -> Explanation:
+        """Every rule ``action`` needs, with its verdict on ``record``."""
+        self.require_action(action)
+        parts = tuple(
+            Explanation(
+                f"{step} rule",
+                rule.allows(self.setting, user, now, record),
+                (rule.explain(self.setting, user, now, record),),
+            )
+            for step, rule in self.steps(action)
+        )
+        allowed = self.allows(user, action, record, now)
+        key = None if record is None else record.get(self.model.primary_key)
+        target = self.model.name if key is None else f"{self.model.name} {key}"
+        verdict = "allowed" if allowed else "denied"
+        return Explanation(f"{action} {target}: {verdict}", allowed, parts)
+
+    # -- fields -------------------------------------------------------------------------
+
+    def permitted_fields(
+        self, user: Any, action: str, record: Mapping[str, Any] | None
+    ) -> frozenset[str]:
+        """The fields ``user`` may write with ``action`` (config by role, then policy)."""
+        allowed = frozenset(self.model.fields)
+        listed = self._for_roles(self.config.permitted.get(action, {}), user)
+        if listed is not None:
+            allowed &= listed
+        if self.policy is not None and has_method(self.policy, "permitted_fields"):
+            try:
+                names = self.policy(user, record).permitted_fields(action)
+            except RecordRequiredError:
+                raise InvalidQuery(
+                    f"{self.policy.__name__}.permitted_fields reads the record: pass record=",
+                    model=self.model.name,
+                ) from None
+            if names is not None:
+                allowed &= frozenset(names)
+        return allowed
+
+    def hidden_fields(self, user: Any) -> frozenset[str]:
+        """The fields hidden from ``user`` on reads (by role)."""
+        hidden: frozenset[str] = frozenset()
+        by_role = self.config.hidden
+        for role in user_roles(user):
+            names = by_role.get(role) if role in by_role else by_role.get(OTHER_ROLES)
+            if names:
+                hidden |= names
+        return hidden
+
+    @staticmethod
+    def _for_roles(by_role: Mapping[str, frozenset[str]], user: Any) -> frozenset[str] | None:
+        # A role without an entry (and no "*" entry) is not limited; several roles add up.
+        if not by_role:
+            return None
+        found: list[frozenset[str]] = []
+        for role in user_roles(user):
+            names = by_role.get(role) if role in by_role else by_role.get(OTHER_ROLES)
+            if names is None:
+                return None
+            found.append(names)
+        return frozenset().union(*found)
+
+
+def field_names(names: Iterable[str]) -> str:
+    """``a, b, c`` (sorted), or ``none``."""
+    return ", ".join(sorted(names)) or "none"
