@@ -222,6 +222,9 @@ class MemoryTransaction:
             if expected != current.get(lock):
                 raise StaleRecord(model.name, change.key, expected, current.get(lock))
             row[lock] = (current.get(lock) or 0) + 1
+        for name, value in values.items():
+            if value is None and not model.fields[name].null:
+                raise StoreError(f"{model.name}.{name} may not be NULL (NOT NULL constraint)")
         row.update(values)
         table[change.key] = row
         return dict(row)

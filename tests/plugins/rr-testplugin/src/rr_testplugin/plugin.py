@@ -41,6 +41,11 @@ class State:
     specs: list[Any] = field(default_factory=list)
     seen: dict[str, int] = field(default_factory=dict)
 
+    def reconfigure(self, **changes: Any) -> None:
+        """Change settings after start-up (after seeding), validated as the section is."""
+        self.settings = load_section(TopSchema(), {**self.settings, **changes}, NAME)
+        self.seen.clear()
+
     def section(self, model: Model) -> dict[str, Any] | None:
         """The model's validated section when the model enables the feature."""
         return self.models.get(model.name) if model.has_feature(NAME) else None
