@@ -1,0 +1,310 @@
+"""``reactive-record generate``: model configuration, or typed records, for an existing database.
+
+:func:`describe_database` reflects tables into model tables (the shape of
+``[tool.reactive-record.models.X]``) with associations both ways: a foreign key
+``jobs.client_id -> clients.id`` gives ``Job`` a ``belongs_to.client`` and ``Client`` a
+``has_many.jobs`` (``dependent = "destroy"`` where the key cascades on delete).
+:func:`render_toml` prints them with tomlkit; :func:`render_python` prints record
+classes that type the handles (``ModelHandle[JobRecord]``) for editors and mypy.
+"""
+
+from __future__ import annotations
+
+import keyword
+import os
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import click
+import sqlalchemy as sa
+import tomlkit
+from reactive_record import Record
+from reactive_record.definitions import singular, snake
+from tomlkit.items import InlineTable, Table
+
+from .model_config import model_table
+from .reflection import TableInfo, inspect_table, table_names
+
+#: How each field type reads in Python, and what it needs imported.
+PYTHON_TYPES = {
+    "string": ("str", None),
+    "text": ("str", None),
+    "integer": ("int", None),
+    "float": ("float", None),
+    "decimal": ("decimal.Decimal", "decimal"),
+    "boolean": ("bool", None),
+    "date": ("datetime.date", "datetime"),
+    "datetime": ("datetime.datetime", "datetime"),
+    "json": ("Any", None),
+    "uuid": ("uuid.UUID", "uuid"),
+}
+_DRIVERS = {
+    "postgresql": "postgresql+psycopg",
+    "postgres": "postgresql+psycopg",
+    "mysql": "mysql+pymysql",
+    "mariadb": "mariadb+pymysql",
+}
+
+
+def model_name(table: str) -> str:
+    """The model name of a table: singular CamelCase (``job_tasks`` -> ``JobTask``)."""
+    words = [w for w in re.split(r"[^A-Za-z0-9]+", singular(table)) if w]
+    name = "".join(w[:1].upper() + w[1:] for w in words) or "Table"
+    return name if name[0].isalpha() else f"T{name}"
+
+
+@dataclass
+class Description:
+    """Model tables by model name, and the tables that cannot be models (with why)."""
+
+    models: dict[str, dict[str, Any]] = field(default_factory=dict)
+    skipped: dict[str, str] = field(default_factory=dict)
+    source: str = ""
+
+
+def describe_database(bind: sa.Connection, tables: Sequence[str] | None = None) -> Description:
+    """The model tables of ``tables`` (every table when None), associations included.
+
+    Tables without a one-column primary key cannot be models: they are left out and
+    listed in ``skipped``.
+    """
+    names = list(tables) if tables else table_names(bind)
+    infos: dict[str, TableInfo] = {name: inspect_table(bind, name) for name in names}
+    models: dict[str, dict[str, Any]] = {}
+    by_table: dict[str, str] = {}
+    skipped: dict[str, str] = {}
+    for table, info in infos.items():
+        if len(info.primary_key) != 1:
+            skipped[table] = (
+                f"primary key ({', '.join(info.primary_key) or 'none'}) is not one column"
+            )
+            continue
+        name = model_name(table)
+        while name in models:
+            name += "Table"
+        models[name] = model_table(info)
+        by_table[table] = name
+    _associate(infos, models, by_table)
+    source = bind.engine.url.render_as_string(hide_password=True)
+    return Description(models, skipped, source)
+
+
+def _associate(
+    infos: Mapping[str, TableInfo], models: dict[str, dict[str, Any]], by_table: Mapping[str, str]
+) -> None:
+    children: dict[tuple[str, str], int] = {}
+    for table, info in infos.items():
+        for fk in info.foreign_keys:
+            if table in by_table and fk.referred_table in by_table:
+                key = (table, fk.referred_table)
+                children[key] = children.get(key, 0) + 1
+    for table, info in infos.items():
+        if table not in by_table:
+            continue
+        child = models[by_table[table]]
+        for fk in info.foreign_keys:
+            parent_name = by_table.get(fk.referred_table)
+            if parent_name is None or len(fk.columns) != 1:
+                continue
+            parent = models[parent_name]
+            if list(fk.referred_columns) != [parent.get("primary_key", "id")]:
+                continue
+            column = fk.columns[0]
+            stem = column[:-3] if column.endswith("_id") and len(column) > 3 else snake(parent_name)
+            belongs = _free_name(child, stem)
+            child.setdefault("belongs_to", {})[belongs] = {
+                "model": parent_name,
+                "foreign_key": column,
+            }
+            plural = table if children[(table, fk.referred_table)] == 1 else f"{belongs}_{table}"
+            many: dict[str, Any] = {"model": by_table[table], "foreign_key": column}
+            if (fk.on_delete or "").upper() == "CASCADE":
+                many["dependent"] = "destroy"
+            parent.setdefault("has_many", {})[_free_name(parent, plural)] = many
+
+
+def _free_name(model: Mapping[str, Any], wanted: str) -> str:
+    taken = set(model["fields"]) | set(model.get("belongs_to", {})) | set(model.get("has_many", {}))
+    name = wanted
+    while name in taken:
+        name += "_records"
+    return name
+
+
+# -- TOML -----------------------------------------------------------------------------
+
+
+def render_toml(description: Description) -> str:
+    """The ``[tool.reactive-record.models.*]`` tables of ``description`` as TOML text."""
+    document = tomlkit.document()
+    document.add(
+        tomlkit.comment(f"Generated by `reactive-record generate` from {description.source}.")
+    )
+    for table, reason in description.skipped.items():
+        document.add(tomlkit.comment(f"Skipped table {table}: {reason}."))
+    tables = tomlkit.table(is_super_table=True)
+    for name, definition in description.models.items():
+        tables.add(name, _model_toml(definition))
+    root = tomlkit.table(is_super_table=True)
+    config = tomlkit.table(is_super_table=True)
+    config.add("models", tables)
+    root.add("reactive-record", config)
+    document.add("tool", root)
+    return tomlkit.dumps(document)
+
+
+def _model_toml(definition: Mapping[str, Any]) -> Table:
+    table = tomlkit.table()
+    for key in ("table", "primary_key"):
+        if key in definition:
+            table.add(key, definition[key])
+    if "indexes" in definition:
+        table.add("indexes", definition["indexes"])
+    for key in ("fields", "belongs_to", "has_many", "validations"):
+        if definition.get(key):
+            section = tomlkit.table()
+            for name, value in definition[key].items():
+                section.add(name, _inline(value))
+            table.add(key, section)
+    return table
+
+
+def _inline(value: Mapping[str, Any]) -> InlineTable:
+    table = tomlkit.inline_table()
+    for key, item in value.items():
+        table.append(key, _inline(item) if isinstance(item, Mapping) else item)
+    return table
+
+
+# -- Python ---------------------------------------------------------------------------
+
+
+def render_python(description: Description) -> str:
+    """A module of typed record classes, one per model, and a typed view of ``rr.models``."""
+    imports: set[str] = set()
+    names = list(description.models)
+    classes = [_record_class(name, description.models[name], imports) for name in names]
+    protocol = "\n".join(f"    {name}: ModelHandle[{name}Record]" for name in names) or "    pass"
+    head = [
+        '"""Typed records: generated by `reactive-record generate --format python`.',
+        "",
+        f"From {description.source}.",
+        "Type a handle with its record class (``Job: ModelHandle[JobRecord] = rr.models.Job``),",
+        "or every handle at once with ``models = typed_models(rr)``.",
+        '"""',
+        "",
+        "from __future__ import annotations",
+        "",
+        *[f"import {module}" for module in sorted(imports)],
+        "from typing import Any, Protocol, cast",
+        "",
+        "from reactive_record import ModelHandle, ReactiveRecord, Record",
+    ]
+    tail = [
+        "class Models(Protocol):",
+        '    """``rr.models`` with each handle typed by its record class."""',
+        "",
+        protocol,
+        "",
+        "",
+        "def typed_models(rr: ReactiveRecord) -> Models:",
+        '    """``rr.models``, typed for mypy and editors."""',
+        "    return cast(Models, rr.models)",
+    ]
+    return "\n".join(head) + "\n\n\n" + "\n\n\n".join([*classes, "\n".join(tail)]) + "\n"
+
+
+_RESERVED = frozenset(dir(Record))
+
+
+def _record_class(name: str, definition: Mapping[str, Any], imports: set[str]) -> str:
+    lines = [
+        f"class {name}Record(Record):",
+        f'    """A row of table ``{definition["table"]}``."""',
+        "",
+    ]
+    for field_name, spec in definition["fields"].items():
+        python, module = PYTHON_TYPES[spec["type"]]
+        nullable = spec.get("null", True) and not spec.get("primary_key", False)
+        annotation = f"{python} | None" if nullable and python != "Any" else python
+        if (
+            not field_name.isidentifier()
+            or keyword.iskeyword(field_name)
+            or field_name in _RESERVED
+        ):
+            lines.append(
+                f"    # {field_name}: {annotation}  (read it by item: record[{field_name!r}])"
+            )
+            continue
+        if module is not None:
+            imports.add(module)
+        lines.append(f"    {field_name}: {annotation}")
+    return "\n".join(lines)
+
+
+# -- the command ----------------------------------------------------------------------
+
+
+def engine_for(url: str) -> sa.Engine:
+    """A SQLAlchemy engine for a ReactiveRecord database URL (default drivers filled in)."""
+    scheme, sep, rest = url.partition("://")
+    return sa.create_engine(f"{_DRIVERS.get(scheme, scheme)}{sep}{rest}")
+
+
+def _split(values: Iterable[str]) -> list[str]:
+    return [name.strip() for value in values for name in value.split(",") if name.strip()]
+
+
+def _database_url(explicit: str | None) -> str:
+    from reactive_record.cli import current_project
+    from reactive_record.config import find_pyproject, read_pyproject
+
+    project = current_project()
+    url = explicit or project.database or os.environ.get("RR_DATABASE_URL")
+    if url is None:
+        path = project.path or find_pyproject()
+        if path is not None:
+            url = read_pyproject(path / "pyproject.toml" if path.is_dir() else path).get("database")
+    if not url:
+        raise click.UsageError("no database: pass --database URL (or configure `database`)")
+    return str(url)
+
+
+@click.command("generate")
+@click.option(
+    "--database", "url", metavar="URL", help="The database to read (default: the project's)."
+)
+@click.option(
+    "--tables",
+    multiple=True,
+    metavar="NAMES",
+    help="Only these tables (comma-separated or repeated).",
+)
+@click.option(
+    "--format",
+    "output",
+    type=click.Choice(["toml", "python"]),
+    default="toml",
+    show_default=True,
+    help="toml: [tool.reactive-record.models.*] tables; python: typed record classes.",
+)
+def generate(url: str | None, tables: tuple[str, ...], output: str) -> None:
+    """Print model configuration (or typed records) for the tables of an existing database."""
+    url = _database_url(url)
+    engine = engine_for(url)
+    wanted = _split(tables)
+    try:
+        with engine.connect() as connection:
+            missing = sorted(set(wanted) - set(table_names(connection)))
+            if missing:
+                raise click.UsageError(f"no such table(s): {', '.join(missing)}")
+            description = describe_database(connection, wanted or None)
+    except sa.exc.SQLAlchemyError as exc:
+        where = engine.url.render_as_string(hide_password=True)
+        raise click.ClickException(f"cannot read {where}: {exc}") from None
+    finally:
+        engine.dispose()
+    render = render_python if output == "python" else render_toml
+    click.echo(render(description), nl=False)
