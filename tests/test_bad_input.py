@@ -1,0 +1,243 @@
+"""Bad input: each mistake is a named error whose message names what is wrong; nothing is written.
+
+Run on every database (``db_url``), since a mistake must be caught before SQL, and a
+value that looks like SQL must stay a value everywhere.
+"""
+
+from __future__ import annotations
+
+import textwrap
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from reactive_record import (
+    ConfigError,
+    InvalidQuery,
+    PluginNotInstalled,
+    ReactiveRecord,
+    StaleRecord,
+    UnknownField,
+    ValidationError,
+)
+
+MODELS: dict[str, Any] = {
+    "Job": {
+        "table": "jobs",
+        "fields": {
+            "title": {"type": "string", "length": 100, "null": False},
+            "status": {"type": "string", "length": 20},
+            "priority": "integer",
+            "client_id": "integer",
+            "lock_version": "integer",
+        },
+        "has_many": {"tasks": {"model": "Task", "foreign_key": "job_id"}},
+        "scopes": {
+            "by_client": {"params": ["client_id"], "where": {"client_id": {"param": "client_id"}}}
+        },
+    },
+    "Task": {"fields": {"job_id": "integer", "title": {"type": "string", "length": 100}}},
+}
+
+INJECTION = "1; DROP TABLE jobs; --"
+QUOTED = "' OR '1'='1"
+
+Make = Callable[..., ReactiveRecord]
+
+
+@pytest.fixture
+def rr(make_rr: Make, db_url: str) -> ReactiveRecord:
+    """Two jobs with a task each, on every database."""
+    plugins = [] if db_url.startswith("memory") else ["sqlalchemy"]
+    rr = make_rr(db_url, MODELS, plugins)
+    for title, priority in (("Fix", 3), ("Paint", 1)):
+        job = rr.models.Job.create({"title": title, "priority": priority, "status": "open"})
+        rr.models.Task.create({"job_id": job.id, "title": f"{title} task"})
+    return rr
+
+
+def rows(rr: ReactiveRecord) -> dict[str, list[dict[str, Any]]]:
+    return {name: [dict(r) for r in rr.models[name].all()] for name in rr.models}
+
+
+def fails(
+    rr: ReactiveRecord, action: Callable[[Any], Any], error: type[Exception], *names: str
+) -> Exception:
+    """Run ``action(rr.models)``: it raises ``error`` naming each of ``names``; no row moved."""
+    before = rows(rr)
+    with pytest.raises(error) as raised:
+        action(rr.models)
+    for name in names:
+        assert name in str(raised.value), (name, str(raised.value))
+    assert rows(rr) == before
+    return raised.value
+
+
+# -- unknown fields -------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "action",
+    [
+        lambda m: m.Job.where(titel="Fix").all(),
+        lambda m: m.Job.where({"or": [{"status": "open"}, {"titel": "Fix"}]}).all(),
+        lambda m: m.Job.where(tasks={"any": {"titel": "x"}}).all(),
+        lambda m: m.Job.order("-titel").all(),
+        lambda m: m.Job.pluck("titel"),
+        lambda m: m.Job.find_by(titel="Fix"),
+        lambda m: m.Job.create({"title": "New", "titel": "New"}),
+        lambda m: m.Job.update(1, {"titel": "New"}),
+        lambda m: m.Job.where(status="open").update_all({"titel": "New"}),
+    ],
+    ids=["where", "or", "any", "order", "pluck", "find_by", "create", "update", "update_all"],
+)
+def test_unknown_field(rr: ReactiveRecord, action: Callable[[Any], Any]) -> None:
+    error = fails(rr, action, UnknownField, "'titel'")
+    assert isinstance(error, UnknownField) and error.field == "titel"
+    assert error.model in ("Job", "Task")
+
+
+def test_unknown_association(rr: ReactiveRecord) -> None:
+    fails(rr, lambda m: m.Job.includes("taskz").all(), UnknownField, "'taskz'")
+
+
+def test_unknown_operator(rr: ReactiveRecord) -> None:
+    error = fails(rr, lambda m: m.Job.where(priority={"gt": 1, "approx": 2}).all(), InvalidQuery)
+    assert "Job.priority: unknown operator 'approx'" in str(error)
+    assert "known: eq, ne, lt" in str(error)
+
+
+# -- wrong value types ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("condition", "says"),
+    [
+        ({"priority": "high"}, "Job.priority is integer: 'high' is not a valid integer"),
+        ({"priority": ["1", "two"]}, "'two' is not a valid integer"),
+        ({"priority": {"between": [1, "ten"]}}, "'ten' is not a valid integer"),
+        ({"priority": {"like": "1%"}}, "like needs a string field"),
+        ({"title": 7}, "Job.title is string: 7 is not a valid string"),
+    ],
+)
+def test_wrong_value_type_in_a_query(
+    rr: ReactiveRecord, condition: dict[str, Any], says: str
+) -> None:
+    fails(rr, lambda m: m.Job.where(condition).all(), InvalidQuery, says)
+
+
+def test_wrong_value_type_in_a_write_is_a_validation_error(rr: ReactiveRecord) -> None:
+    error = fails(
+        rr,
+        lambda m: m.Job.create({"title": "New", "priority": "high", "client_id": "seven"}),
+        ValidationError,
+        "priority",
+        "client_id",
+    )
+    assert isinstance(error, ValidationError)
+    assert error.messages == {
+        "priority": ["'high' is not a valid integer"],
+        "client_id": ["'seven' is not a valid integer"],
+    }
+    fails(rr, lambda m: m.Job.update(1, {"priority": [1]}), ValidationError, "priority")
+
+
+def test_a_missing_scope_parameter(rr: ReactiveRecord) -> None:
+    fails(rr, lambda m: m.Job.by_client().all(), InvalidQuery, "by_client()", "client_id")
+
+
+def test_a_stale_lock_version(rr: ReactiveRecord) -> None:
+    rr.models.Job.update(1, {"status": "active"})
+    error = fails(
+        rr, lambda m: m.Job.update(1, {"status": "done", "lock_version": 0}), StaleRecord, "Job 1"
+    )
+    assert "lock_version 0" in str(error) and "now 1" in str(error)
+
+
+# -- values that look like SQL are values ------------------------------------------------------
+
+
+@pytest.mark.parametrize("text", [INJECTION, QUOTED, "100%_\\", 'say "hi"; --', "Robert'); --"])
+def test_sql_looking_strings_are_just_values(rr: ReactiveRecord, text: str) -> None:
+    job = rr.models.Job.create({"title": text, "status": text[:20]})
+    assert rr.models.Job.find(job.id).data == job
+    assert job.title == text
+    assert rr.models.Job.where(title=text).pluck("id") == [job.id]
+    assert rr.models.Job.where(title=[text, "Fix"]).count() == 2
+    assert rr.models.Job.where(status=text[:20]).pluck("title") == [text]
+    assert rr.models.Job.update(job.id, {"title": text + text}).title == text + text
+    assert rr.models.Job.where(title={"ne": text + text}).pluck("title") == ["Fix", "Paint"]
+    assert rr.models.Job.count() == 3 and rr.models.Task.count() == 2
+
+
+def test_sql_looking_strings_match_nothing_they_should_not(rr: ReactiveRecord) -> None:
+    assert rr.models.Job.where(title=QUOTED).all() == ()
+    assert rr.models.Job.where(title=INJECTION).all() == ()
+    assert rr.models.Job.where(title={"like": "%' OR '1'='1"}).all() == ()
+    assert rr.models.Job.count() == 2
+
+
+def test_sql_looking_field_names_are_unknown_fields(rr: ReactiveRecord) -> None:
+    fails(rr, lambda m: m.Job.where({"title = title; --": 1}).all(), UnknownField)
+    fails(rr, lambda m: m.Job.order("title; DROP TABLE jobs").all(), UnknownField)
+    fails(rr, lambda m: m.Job.create({"title": "x", "id) VALUES (9": 1}), UnknownField)
+
+
+# -- configuration -------------------------------------------------------------------------
+
+
+def write(folder: Path, text: str) -> Path:
+    path = folder / "pyproject.toml"
+    path.write_text(textwrap.dedent(text))
+    return path
+
+
+def test_malformed_toml(tmp_path: Path) -> None:
+    path = write(
+        tmp_path,
+        """\
+        [tool.reactive-record]
+        database = "memory://"
+        [tool.reactive-record.models.Job]
+        fields = { title = "string", }
+        """,
+    )
+    with pytest.raises(ConfigError) as raised:
+        ReactiveRecord.from_pyproject(path)
+    assert str(path) in str(raised.value) and "line 4" in str(raised.value)
+
+
+def test_an_unknown_config_key(tmp_path: Path) -> None:
+    path = write(
+        tmp_path,
+        """\
+        [tool.reactive-record]
+        database = "memory://"
+        [tool.reactive-record.models.Job]
+        fieldz = { title = "string" }
+        """,
+    )
+    with pytest.raises(ConfigError) as raised:
+        ReactiveRecord.from_pyproject(path)
+    assert raised.value.path == "tool.reactive-record.models.Job.fieldz"
+    assert "tool.reactive-record.models.Job.fieldz" in str(raised.value)
+    assert "unknown key" in str(raised.value)
+
+
+def test_a_model_enabling_a_missing_plugin(tmp_path: Path) -> None:
+    path = write(
+        tmp_path,
+        """\
+        [tool.reactive-record]
+        database = "memory://"
+        [tool.reactive-record.models.Job]
+        fields = { title = "string" }
+        features = { nosuch = true }
+        """,
+    )
+    with pytest.raises(PluginNotInstalled) as raised:
+        ReactiveRecord.from_pyproject(path)
+    assert raised.value.distribution == "rr-nosuch"
+    assert "tool.reactive-record.models.Job" in str(raised.value)
+    assert "pip install rr-nosuch" in str(raised.value)
