@@ -1,0 +1,257 @@
+"""The public API of DESIGN.md §5 on every database: the same calls, the same answers."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from collections.abc import Callable
+from decimal import Decimal
+from typing import Any
+
+import pytest
+from reactive_record import (
+    InvalidQuery,
+    ReactiveRecord,
+    RecordNotFound,
+    ValidationError,
+)
+
+MODELS: dict[str, Any] = {
+    "Client": {
+        "fields": {"name": {"type": "string", "length": 50, "null": False}},
+        "has_many": {"jobs": {"model": "Job", "foreign_key": "client_id", "dependent": "destroy"}},
+    },
+    "User": {
+        "fields": {
+            "name": {"type": "string", "length": 50},
+            "role": {"type": "string", "length": 20},
+        }
+    },
+    "Job": {
+        "fields": {
+            "title": {"type": "string", "length": 100, "null": False},
+            "status": {"type": "string", "length": 20, "default": "pending"},
+            "priority": {"type": "integer", "default": 2},
+            "client_id": "integer",
+            "lock_version": "integer",
+        },
+        "belongs_to": {"client": {"model": "Client"}},
+        "has_many": {
+            "tasks": {"model": "Task", "foreign_key": "job_id", "dependent": "destroy"},
+            "workers": {"model": "User", "through": "tasks", "foreign_key": "user_id"},
+        },
+        "scopes": {
+            "active": {"where": {"status": "active"}},
+            "by_client": {"params": ["client_id"], "where": {"client_id": {"param": "client_id"}}},
+        },
+        "validations": {"status": {"inclusion": ["pending", "active", "done"]}},
+    },
+    "Task": {
+        "fields": {
+            "job_id": "integer",
+            "user_id": "integer",
+            "title": {"type": "string", "length": 50},
+        },
+        "belongs_to": {"job": {"model": "Job"}, "user": {"model": "User"}},
+    },
+    "Sample": {
+        "fields": {
+            "label": {"type": "string", "length": 40},
+            "body": "text",
+            "count": "integer",
+            "ratio": "float",
+            "amount": {"type": "decimal", "precision": 12, "scale": 4},
+            "flag": "boolean",
+            "day": "date",
+            "at": "datetime",
+            "data": "json",
+            "ref": "uuid",
+        }
+    },
+}
+
+Make = Callable[..., ReactiveRecord]
+
+
+def open_rr(make_rr: Make, db_url: str, *extra: str, **kw: Any) -> ReactiveRecord:
+    """An instance on ``db_url`` with only the store plugin it needs (and ``extra``)."""
+    plugins = [*extra] if db_url.startswith("memory") else ["sqlalchemy", *extra]
+    return make_rr(db_url, MODELS, plugins, **kw)
+
+
+@pytest.fixture
+def rr(make_rr: Make, db_url: str) -> ReactiveRecord:
+    """Clients, users, jobs and tasks on every database."""
+    rr = open_rr(make_rr, db_url)
+    m = rr.models
+    with rr.transaction():
+        acme = m.Client.create({"name": "Acme"})
+        globex = m.Client.create({"name": "Globex"})
+        ann = m.User.create({"name": "Ann", "role": "admin"})
+        bob = m.User.create({"name": "Bob", "role": "tech"})
+        for title, status, priority, client in (
+            ("Fix", "active", 3, acme),
+            ("Paint", "pending", 1, acme),
+            ("Audit", "active", 3, globex),
+            ("Sweep", "done", 2, globex),
+        ):
+            job = m.Job.create(
+                {"title": title, "status": status, "priority": priority, "client_id": client.id}
+            )
+            for user in (ann, bob) if title == "Fix" else (bob,) if title == "Paint" else ():
+                m.Task.create(
+                    {"job_id": job.id, "user_id": user.id, "title": f"{title}/{user.name}"}
+                )
+    return rr
+
+
+def titles(records: Any) -> list[str]:
+    return [r.title for r in records]
+
+
+def test_create_reads_back_the_stored_row(rr: ReactiveRecord) -> None:
+    job = rr.models.Job.create({"title": "New", "client_id": 1})
+    assert isinstance(job.id, int) and job.id > 4
+    assert (job.status, job.priority, job.lock_version) == ("pending", 2, 0)
+    assert rr.models.Job.find(job.id).data == job
+
+
+def test_terminal_methods(rr: ReactiveRecord) -> None:
+    active = rr.models.Job.where(status="active")
+    assert titles(active.all()) == ["Fix", "Audit"] and active.data == active.all()
+    assert active.count() == 2 and active.exists()
+    assert active.first().title == "Fix"  # type: ignore[union-attr]
+    assert active.pluck("title", "priority") == [("Fix", 3), ("Audit", 3)]
+    assert rr.models.Job.where(title="Sweep").one().status == "done"
+    with pytest.raises(RecordNotFound):
+        rr.models.Job.where(title="Nope").one()
+    with pytest.raises(InvalidQuery):
+        active.one()
+
+
+def test_order_ends_with_the_primary_key(rr: ReactiveRecord) -> None:
+    jobs = rr.models.Job
+    assert titles(jobs.order("-priority")) == ["Fix", "Audit", "Sweep", "Paint"]
+    assert titles(jobs.order("priority").limit(2).offset(1)) == ["Sweep", "Fix"]
+    assert titles(jobs.order("-priority", "-id")) == ["Audit", "Fix", "Sweep", "Paint"]
+    assert jobs.order("-priority").offset(1).count() == 3
+
+
+def test_strings_order_by_code_point(rr: ReactiveRecord) -> None:
+    for title in ("b", "B", "a", "é", "Z", "ab", "a b"):
+        rr.models.Job.create({"title": title, "client_id": 99})
+    ordered = rr.models.Job.where(client_id=99).order("title").pluck("title")
+    assert ordered == ["B", "Z", "a", "a b", "ab", "b", "é"]
+
+
+def test_find_and_find_by(rr: ReactiveRecord) -> None:
+    assert rr.models.Job.find(1).data.title == "Fix"  # type: ignore[union-attr]
+    with pytest.raises(RecordNotFound, match="no Job with key 404"):
+        rr.models.Job.find(404)
+    assert rr.models.Job.find_by(title="Nope").data is None
+    assert rr.models.Job.find_by(title="Audit", status="active").data.id == 3  # type: ignore[union-attr]
+
+
+def test_scopes(rr: ReactiveRecord) -> None:
+    assert titles(rr.models.Job.active().by_client(2)) == ["Audit"]
+    assert rr.models.Job.by_client(client_id=1).count() == 2
+
+
+def test_conditions(rr: ReactiveRecord) -> None:
+    jobs = rr.models.Job
+    assert titles(jobs.where({"or": [{"priority": 1}, {"status": "done"}]})) == ["Paint", "Sweep"]
+    assert titles(jobs.where(tasks={"any": {"user_id": 1}})) == ["Fix"]
+    assert titles(jobs.where(workers={"any": {"name": "Bob"}})) == ["Fix", "Paint"]
+    assert titles(jobs.where(client={"any": {"name": "Globex"}})) == ["Audit", "Sweep"]
+    assert titles(jobs.where({"not": {"tasks": {"any": {}}}})) == ["Audit", "Sweep"]
+    assert titles(jobs.where(title={"like": "%a%"})) == ["Paint"]
+    assert titles(jobs.where(title={"ilike": "%A%"})) == ["Paint", "Audit"]
+    assert titles(jobs.where(client_id=[2, None])) == ["Audit", "Sweep"]
+    assert titles(jobs.where(priority={"between": [2, 3]}, status={"ne": "done"})) == [
+        "Fix",
+        "Audit",
+    ]
+
+
+def test_includes(rr: ReactiveRecord) -> None:
+    fix, paint, audit, _ = rr.models.Job.includes("tasks", "client", "workers").all()
+    assert [t.title for t in fix.tasks] == ["Fix/Ann", "Fix/Bob"]
+    assert [u.name for u in fix.workers] == ["Ann", "Bob"]
+    assert paint.client.name == "Acme" and audit.tasks == ()
+
+
+def test_includes_never_run_a_query_per_record(make_rr: Make, db_url: str) -> None:
+    plugin = pytest.importorskip("rr_testplugin")
+    rr = open_rr(make_rr, db_url, "testplugin", config={"testplugin": {"record": True}})
+    with rr.transaction():
+        for n in range(6):
+            job = rr.models.Job.create({"title": f"j{n}"})
+            rr.models.Task.create({"job_id": job.id, "title": "t"})
+    state = plugin.state_of(rr)
+    state.specs.clear()
+    jobs = rr.models.Job.includes("tasks", "client", "workers").all()
+    assert len(jobs) == 6 and all(len(job.tasks) == 1 for job in jobs)
+    assert sorted(s.model for s in state.specs) == ["Client", "Job", "Task", "Task", "User"]
+
+
+def test_writes_and_cascades(rr: ReactiveRecord) -> None:
+    jobs = rr.models.Job
+    assert jobs.update(2, {"status": "active"}).lock_version == 1
+    assert jobs.where(status="active").update_all({"priority": 5}) == 3
+    assert jobs.where(priority=5).count() == 3
+    rr.models.Client.destroy(1)
+    assert titles(jobs.all()) == ["Audit", "Sweep"] and rr.models.Task.count() == 0
+    assert jobs.where(status="done").destroy_all() == 1
+    assert titles(jobs.all()) == ["Audit"]
+    with pytest.raises(ValidationError) as raised:
+        jobs.update(3, {"status": "bogus"})
+    assert list(raised.value.messages) == ["status"]
+
+
+def test_transactions(rr: ReactiveRecord) -> None:
+    jobs = rr.models.Job
+    with rr.transaction():
+        job = jobs.create({"title": "Inside"})
+        assert jobs.find(job.id).data == job and jobs.count() == 5
+    assert jobs.count() == 5
+    with pytest.raises(RuntimeError), rr.transaction():
+        jobs.create({"title": "Gone"})
+        jobs.update(1, {"title": "Gone too"})
+        raise RuntimeError
+    assert jobs.where(title=["Gone", "Gone too"]).count() == 0 and jobs.count() == 5
+
+
+def test_values_keep_their_python_types(make_rr: Make, db_url: str) -> None:
+    rr = open_rr(make_rr, db_url)
+    ref = uuid.uuid4()
+    paris = dt.timezone(dt.timedelta(hours=2))
+    values = {
+        "label": "naïve ünïcödé ✓",
+        "body": "x" * 5000,
+        "count": -(2**31),
+        "ratio": 0.25,
+        "amount": Decimal("12345678.1234"),
+        "flag": False,
+        "day": dt.date(2024, 2, 29),
+        "at": dt.datetime(2024, 6, 1, 14, 30, 15, 123456, tzinfo=paris),
+        "data": {"tags": ["a", "b"], "n": 1, "nested": {"ok": True}},
+        "ref": ref,
+    }
+    created = rr.models.Sample.create(values)
+    found = rr.models.Sample.find(created.id).data
+    assert found == created
+    assert found is not None
+    assert found.at == dt.datetime(2024, 6, 1, 12, 30, 15, 123456, tzinfo=dt.timezone.utc)
+    assert found.at.utcoffset() == dt.timedelta(0)
+    assert found.amount == Decimal("12345678.1234") and isinstance(found.amount, Decimal)
+    assert found.ref == ref and isinstance(found.ref, uuid.UUID)
+    assert found.flag is False and found.day == dt.date(2024, 2, 29)
+    assert found.data == values["data"] and found.label == values["label"]
+    assert found.body == values["body"] and found.count == values["count"]
+    assert hash(found) == hash(created)
+    assert rr.models.Sample.where(amount=Decimal("12345678.1234")).count() == 1
+    assert rr.models.Sample.where(ref=str(ref)).count() == 1
+    assert rr.models.Sample.where(at={"gte": "2024-06-01T12:30:15.123456+00:00"}).count() == 1
+    assert rr.models.Sample.where(flag=False).count() == 1
+    empty = rr.models.Sample.create({})
+    assert {k: v for k, v in empty.items() if k != "id"} == dict.fromkeys(values)
