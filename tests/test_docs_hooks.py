@@ -53,12 +53,19 @@ def as_markdown(text: str) -> str:
 
 @functools.cache
 def hook_tests() -> frozenset[str]:
-    """Names of the hooks that have a ``test_hook_<name>`` function anywhere in the tests."""
-    pattern = re.compile(r"^\s*(?:async\s+)?def test_hook_(rr_\w+)\(", re.MULTILINE)
+    """Hooks with a test named ``test_hook_<name>`` or ``test_hook_<name>_<more words>``.
+
+    A name counts for the longest hook it starts with, so
+    ``test_hook_rr_authorize_change_refuses`` is a test of ``rr_authorize_change``.
+    """
+    pattern = re.compile(r"^\s*(?:async\s+)?def test_hook_(\w+)\(", re.MULTILINE)
     names: set[str] = set()
     for folder in TEST_FOLDERS:
         for path in ROOT.glob(f"{folder}/**/*.py"):
-            names.update(pattern.findall(path.read_text(encoding="utf-8")))
+            for rest in pattern.findall(path.read_text(encoding="utf-8")):
+                hooks = [h for h in SPECS if rest == h or rest.startswith(f"{h}_")]
+                if hooks:
+                    names.add(max(hooks, key=len))
     return frozenset(names)
 
 
@@ -101,5 +108,6 @@ def test_every_spec_is_documented_in_pytest_shape(name: str) -> None:
 @pytest.mark.parametrize("name", sorted(SPECS))
 def test_every_hook_has_a_test_named_after_it(name: str) -> None:
     assert name in hook_tests(), (
-        f"no test_hook_{name} under {', '.join(TEST_FOLDERS)}: every hook has a test named after it"
+        f"no test_hook_{name}[_...] under {', '.join(TEST_FOLDERS)}: "
+        "every hook has a test named after it"
     )
