@@ -1,0 +1,77 @@
+"""MemoryStore (``memory://``) is a real backend: keys, constraints, isolation, concurrency."""
+
+from __future__ import annotations
+
+import threading
+import uuid
+from collections.abc import Callable
+
+import pytest
+from reactive_record import MemoryStore, ReactiveRecord, Store, StoreError
+
+Build = Callable[..., ReactiveRecord]
+
+
+def test_it_implements_the_store_protocol(rr: ReactiveRecord) -> None:
+    assert isinstance(rr.store, MemoryStore) and isinstance(rr.store, Store)
+    assert rr.store.url == "memory://"
+
+
+def test_each_instance_has_its_own_memory(build_rr: Build) -> None:
+    first, second = build_rr(), build_rr()
+    first.models.Client.create({"name": "Acme"})
+    assert second.models.Client.count() == 0 and first.store is not second.store
+
+
+def test_tables_must_be_created() -> None:
+    with ReactiveRecord("memory://", {"Job": {"fields": {"title": "string"}}}, plugins=[]) as rr:
+        with pytest.raises(StoreError, match=r"no table 'jobs': run create_tables\(\)"):
+            rr.models.Job.all()
+        rr.create_tables()
+        rr.create_tables()  # idempotent
+        assert rr.models.Job.all() == ()
+
+
+def test_primary_keys(build_rr: Build) -> None:
+    rr = build_rr()
+    clients = rr.models.Client
+    assert clients.create({"id": 2, "name": "Two"}).id == 2
+    assert [clients.create({"name": n}).id for n in "abc"] == [1, 3, 4]
+    with pytest.raises(StoreError, match="Client 3 already exists"):
+        clients.create({"id": 3, "name": "Dup"})
+    assert clients.count() == 4
+
+
+def test_uuid_primary_keys_are_generated(build_rr: Build) -> None:
+    rr = build_rr({"Doc": {"primary_key": "key", "fields": {"key": "uuid", "name": "string"}}})
+    doc = rr.models.Doc.create({"name": "a"})
+    assert isinstance(doc.key, uuid.UUID)
+    assert rr.models.Doc.find(str(doc.key)).data == doc
+
+
+def test_defaults_apply_only_to_absent_values(rr: ReactiveRecord) -> None:
+    with rr.transaction() as tx:
+        stored = tx.insert(rr.models.Job.model, {"title": "raw", "priority": None})
+    assert stored["status"] == "pending" and stored["priority"] is None
+
+
+def test_concurrent_writers_lose_nothing(rr: ReactiveRecord) -> None:
+    def write(n: int) -> None:
+        for m in range(20):
+            rr.models.Note.create({"body": f"{n}-{m}"})
+
+    threads = [threading.Thread(target=write, args=(n,)) for n in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert rr.models.Note.count() == 160
+    assert sorted(rr.models.Note.pluck("id")) == list(range(1, 161))
+
+
+def test_close_releases_the_data(build_rr: Build) -> None:
+    rr = build_rr()
+    rr.models.Client.create({"name": "Acme"})
+    rr.close()
+    with pytest.raises(StoreError):
+        rr.models.Client.count()
