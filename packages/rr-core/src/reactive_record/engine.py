@@ -289,11 +289,11 @@ class Engine:
         total = max(0, total - plan.offset)
         return total if plan.limit is None else min(total, plan.limit)
 
-    def find(self, handle: ModelHandle[Any], key: Any) -> LiveRecord[Any]:
-        """The record with primary key ``key``, or RecordNotFound at once."""
-        model = handle.model
+    def find(self, within: Query[Any], key: Any) -> LiveRecord[Any]:
+        """The record of ``within`` with primary key ``key``, or RecordNotFound at once."""
+        model = within.model
         coerced = model.field(model.primary_key).coerce(key, model.name)
-        query = handle.where({model.primary_key: coerced})
+        query = within.where({model.primary_key: coerced})
         record = query.first()
         if record is None:
             raise RecordNotFound(model.name, key)

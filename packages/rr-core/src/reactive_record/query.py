@@ -228,6 +228,18 @@ class Query(Generic[R]):
             raise InvalidQuery(f"{self._model.name}: one() found more than one record")
         return found[0]
 
+    def find(self, key: Any) -> LiveRecord[R]:
+        """The record with primary key ``key`` within this query (its includes and options
+        kept: ``Job.with_activity_logs(limit=5).find(42)``); RecordNotFound at once if absent.
+        """
+        return self._engine.find(self, key)
+
+    def find_by(
+        self, condition: Mapping[str, Any] | None = None, /, **fields: Any
+    ) -> LiveRecord[R]:
+        """The first record matching the condition; ``.data`` is None when there is none."""
+        return self._engine.find_by(self.where(condition, **fields))
+
     def count(self) -> int:
         """How many records match (limit and offset applied)."""
         return self._engine.count(self)
@@ -285,16 +297,6 @@ class ModelHandle(Query[R]):
     """``rr.models.Job``: the query of every Job, plus the single-record writes."""
 
     __slots__ = ()
-
-    def find(self, key: Any) -> LiveRecord[R]:
-        """The record with primary key ``key``; raises RecordNotFound at once if absent."""
-        return self._engine.find(self, key)
-
-    def find_by(
-        self, condition: Mapping[str, Any] | None = None, /, **fields: Any
-    ) -> LiveRecord[R]:
-        """The first record matching the condition; ``.data`` is None when there is none."""
-        return self._engine.find_by(self.where(condition, **fields))
 
     def new(self, values: Mapping[str, Any] | None = None, /, **fields: Any) -> R:
         """An unsaved record with every default filled in (nothing is written)."""
