@@ -457,6 +457,9 @@ class Engine:
         after = self._coerce(model, values, None)
         change = Change(model, "create", None, None, after, self._user(None), self.rr)
         change.meta["unsaved"] = True
+        # The query new() was called on: its options say what the caller asked for
+        # (`Job.with_defaults().new()`).
+        change.meta["query"] = handle.spec
         self.hook.rr_fill_change(change=change)
         row = {name: None for name in model.fields}
         row.update(change.after)
