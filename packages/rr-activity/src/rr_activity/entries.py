@@ -1,0 +1,154 @@
+"""Building log entries (from an engine change, or from a client's data) and storing them."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+from . import context
+from .chain import RAW_OPTION, digest
+from .codec import REDACTED, encode, json_safe
+from .state import SYSTEM_ID, ActivityState, identity
+
+if TYPE_CHECKING:
+    from reactive_record import Change, Transaction
+
+    from .settings import ModelActivity
+
+#: ``change.meta`` keys other plugins may set: the logged action name, and metadata.
+ACTION_META = "activity.action"
+METADATA_META = "activity.metadata"
+
+
+def field_change(name: str, old: Any, new: Any, data_type: str, redact: bool) -> dict[str, Any]:
+    """One ``{field_name, old_value, new_value, data_type}`` in its stored (JSON) form."""
+    if redact:
+        return {
+            "field_name": name,
+            "old_value": REDACTED,
+            "new_value": REDACTED,
+            "data_type": data_type,
+        }
+    return {
+        "field_name": name,
+        "old_value": encode(old, data_type),
+        "new_value": encode(new, data_type),
+        "data_type": data_type,
+    }
+
+
+def diff(
+    activity: ModelActivity,
+    operation: str,
+    before: Mapping[str, Any] | None,
+    after: Mapping[str, Any],
+) -> list[dict[str, Any]]:
+    """The tracked fields that differ: all non-null ones for a create or a destroy."""
+    types = activity.types
+    redact = activity.redact
+    out = []
+    if operation == "create":
+        for name in activity.tracked:
+            new = after.get(name)
+            if new is not None:
+                out.append(field_change(name, None, new, types[name], name in redact))
+    elif operation == "destroy":
+        for name in activity.tracked:
+            old = (before or {}).get(name)
+            if old is not None:
+                out.append(field_change(name, old, None, types[name], name in redact))
+    else:
+        old_row = before or {}
+        for name in activity.tracked:
+            if name not in after:
+                continue
+            old, new = old_row.get(name), after[name]
+            if old != new:
+                out.append(field_change(name, old, new, types[name], name in redact))
+    return out
+
+
+def base_metadata(
+    state: ActivityState, created_at: dt.datetime, extra: Mapping[str, Any]
+) -> dict[str, Any]:
+    """Where and when an entry was made, plus what the application added."""
+    metadata: dict[str, Any] = {
+        "client_generated": False,
+        "timestamp": created_at.isoformat(),
+        "host": state.host,
+        "process": os.getpid(),
+        "request_id": None,
+    }
+    metadata.update(json_safe(dict(extra), "metadata"))
+    return metadata
+
+
+def now(state: ActivityState) -> dt.datetime:
+    """The instance clock's time as aware UTC."""
+    moment = state.rr.clock()
+    if moment.tzinfo is None:
+        return moment.replace(tzinfo=dt.timezone.utc)
+    return moment.astimezone(dt.timezone.utc)
+
+
+def entry_for_change(
+    state: ActivityState, activity: ModelActivity, change: Change, tx: Transaction
+) -> dict[str, Any] | None:
+    """The entry one written change logs, or None when no tracked field changed."""
+    operation = change.operation
+    after = change.after
+    changes = diff(activity, operation, change.before, after)
+    if operation == "update" and not changes:
+        return None
+    row: Mapping[str, Any] = (change.before or {}) if operation == "destroy" else after
+    action, extra = context.current()
+    meta = change.meta
+    if meta:
+        action = meta.get(ACTION_META) or action
+        extra.update(meta.get(METADATA_META) or {})
+    created_at = now(state)
+    return {
+        "id": state.new_id(),
+        "entity_type": activity.model.name,
+        "entity_id": str(change.key),
+        "entity_uuid": row.get(activity.uuid_field) if activity.uuid_field else None,
+        "client_id": state.client_id(activity, row),
+        "user_id": identity(change.user) or SYSTEM_ID,
+        "action": action or operation,
+        "field_changes": changes,
+        "metadata": base_metadata(state, created_at, extra),
+        "transaction_id": state.transaction_id(tx),
+        "created_at": created_at,
+    }
+
+
+def append(
+    state: ActivityState, tx: Transaction, activity: ModelActivity, entry: dict[str, Any]
+) -> dict[str, Any]:
+    """Store ``entry`` in ``tx``; on a chained model, link it to the record's chain first.
+
+    The chain's tail is read inside the transaction that already holds the record's row
+    lock (the engine reads it FOR UPDATE), so concurrent writers of one record append one
+    after the other.
+    """
+    if activity.chain:
+        key = state.key
+        if key is None:  # checked at start-up; the environment changed since
+            raise RuntimeError("RR_ACTIVITY_KEY is no longer set: cannot extend the chain")
+        last = (
+            state.logs.unscoped()
+            .with_options(**{RAW_OPTION: True})
+            .where(
+                entity_type=entry["entity_type"],
+                entity_id=entry["entity_id"],
+                sequence={"ne": None},
+            )
+            .order("-sequence")
+            .first()
+        )
+        entry["sequence"] = 1 if last is None else last["sequence"] + 1
+        entry["prev_hash"] = None if last is None else last["hash"]
+        entry["hash"] = digest(key, entry)
+    return tx.insert(state.log_model, entry)

@@ -1,0 +1,153 @@
+"""Reading a record's history, and its versions: ``history``, ``version_at``, ``revert``."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from reactive_record import InvalidQuery, ModelHandle, ReactiveRecord, Record, RecordNotFound
+
+from . import context
+from .codec import REDACTED
+from .errors import RevertError
+from .logmodel import NEWEST_FIRST
+from .settings import ModelActivity
+from .state import ActivityState, model_name, state_of
+
+_ORDER = tuple(("-" if descending else "") + name for name, descending in NEWEST_FIRST)
+
+
+def _activity(state: ActivityState, model: Any) -> ModelActivity:
+    name = model_name(model)
+    activity = state.activity(name)
+    if activity is None:
+        state.rr.model_definition(name)  # an unknown model is a ConfigError naming the models
+        raise InvalidQuery(f"{name} does not keep an activity log (features.activity is off)")
+    return activity
+
+
+def _key(activity: ModelActivity, key: Any) -> Any:
+    model = activity.model
+    return model.field(model.primary_key).coerce(key, model.name)
+
+
+def history(
+    rr: ReactiveRecord,
+    model: Any,
+    key: Any,
+    *,
+    limit: int | None = None,
+    user: Any = None,
+    unscoped: bool = False,
+) -> tuple[Record, ...]:
+    """The entries of one record, newest first.
+
+    :param rr: The instance.
+    :param model: The model: its name, :class:`Model` or handle (``rr.models.Job``).
+    :param key: The record's primary key (the record may since have been destroyed).
+    :param limit: At most this many entries.
+    :param user: Read as this user (default: the ``acting_as`` user); entries are
+        scoped by the record's read permission when a permissions plugin is installed.
+    :param unscoped: An operator's read that bypasses read scoping.
+    """
+    state = state_of(rr)
+    activity = _activity(state, model)
+    query = state.logs.where(entity_type=activity.model.name, entity_id=str(_key(activity, key)))
+    query = query.order(*_ORDER).limit(limit)
+    if user is not None:
+        query = query.as_user(user)
+    return (query.unscoped() if unscoped else query).all()
+
+
+def _undo(
+    activity: ModelActivity, version: dict[str, Any] | None, entry: Mapping[str, Any], key: Any
+) -> dict[str, Any] | None:
+    """The record's tracked fields just before ``entry`` (None: it did not exist)."""
+    action = entry["action"]
+    if action == "create":
+        return None
+    if action == "destroy" or version is None:
+        version = {activity.model.primary_key: key, **dict.fromkeys(activity.tracked)}
+    for change in entry["field_changes"]:
+        if change["field_name"] in version:
+            version[change["field_name"]] = change["old_value"]
+    return version
+
+
+def _current(
+    state: ActivityState, activity: ModelActivity, key: Any, user: Any
+) -> dict[str, Any] | None:
+    model = activity.model
+    query = state.rr.models[model.name].where({model.primary_key: key})
+    found = (query if user is None else query.as_user(user)).first()
+    if found is None:
+        return None
+    return {name: found[name] for name in (model.primary_key, *activity.tracked)}
+
+
+def _rewind(
+    activity: ModelActivity,
+    current: dict[str, Any] | None,
+    newer: Sequence[Record],
+    key: Any,
+) -> dict[str, Any] | None:
+    version = current
+    for entry in newer:
+        version = _undo(activity, version, entry, key)
+    return version
+
+
+def version_at(
+    rr: ReactiveRecord, model: Any, key: Any, when: dt.datetime, *, user: Any = None
+) -> Record | None:
+    """The record's tracked fields as they were at ``when`` (None: it did not exist then).
+
+    Reconstructed backwards from the record as it is now, undoing every entry written
+    after ``when``, so it is exact for tracked fields even when logging began after the
+    record was created. Redacted fields read ``"[REDACTED]"``. Reads as ``user`` (default:
+    the ``acting_as`` user).
+    """
+    state = state_of(rr)
+    activity = _activity(state, model)
+    key = _key(activity, key)
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=dt.timezone.utc)
+    entries = history(rr, activity.model.name, key, user=user)
+    newer = [entry for entry in entries if entry.created_at > when]
+    version = _rewind(activity, _current(state, activity, key, user), newer, key)
+    return None if version is None else Record(activity.model.name, version)
+
+
+def revert(rr: ReactiveRecord, model: Any, key: Any, *, to: Any, user: Any = None) -> Record:
+    """Restore the record's tracked fields as they were right after entry ``to``.
+
+    The restore is a new change through the engine, authorized and validated like any
+    write and itself logged (action ``revert``, ``metadata.reverted_to``). A destroyed
+    record is created again with its key. Redacted fields keep their current value.
+
+    :returns: The record as stored after the revert.
+    :raises RevertError: ``to`` is an entry of another record, or a destroy.
+    """
+    state = state_of(rr)
+    activity = _activity(state, model)
+    key = _key(activity, key)
+    name = activity.model.name
+    entries = history(rr, name, key, user=user)
+    position = next((i for i, e in enumerate(entries) if str(e["id"]) == str(to)), None)
+    if position is None:
+        raise RecordNotFound("ActivityLog", to)
+    if entries[position]["action"] == "destroy":
+        raise RevertError(f"entry {to} destroyed {name} {key}: there is no version to restore")
+    current = _current(state, activity, key, user)
+    target = _rewind(activity, current, entries[:position], key) or {}
+    handle: ModelHandle[Record] = rr.models[name]
+    pk = activity.model.primary_key
+    with context.context(action="revert", reverted_to=str(to)):
+        if current is None:
+            values = {f: v for f, v in target.items() if v is not None and v != REDACTED}
+            return handle.create({**values, pk: key}, user=user)
+        values = {
+            f: v for f, v in target.items() if f != pk and v != REDACTED and current.get(f) != v
+        }
+        return handle.update(key, values, user=user)
