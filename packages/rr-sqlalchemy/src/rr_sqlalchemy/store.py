@@ -1,0 +1,408 @@
+"""SqlStore: the Store protocol of rr-core on SQLite, PostgreSQL and MariaDB/MySQL.
+
+Statements are built with SQLAlchemy Core once per shape (see ``compiler``) and run on
+the pooled DB-API connection directly, so a read costs one ``execute`` and one
+``fetchall`` plus the row dicts. The semantics are MemoryStore's.
+"""
+
+from __future__ import annotations
+
+import threading
+import uuid
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Any
+
+import sqlalchemy as sa
+from reactive_record import Model, StaleRecord, StoreError
+
+from .compiler import Compiler, Key, Statement, flatten
+from .connect import BEGIN, make_engine, string_collation
+from .tables import add_tables, create_ddl
+from .urls import Target
+
+if TYPE_CHECKING:
+    from reactive_record import Change, Plan, ReactiveRecord
+
+Row = dict[str, Any]
+
+#: How many compiled statement shapes a store keeps.
+MAX_STATEMENTS = 2048
+
+
+class SqlStore:
+    """A SQL database as a ReactiveRecord store.
+
+    ``engine`` is the SQLAlchemy engine (autocommit connections); ``metadata`` holds the
+    tables of every model, for Alembic. An in-memory SQLite database has one connection,
+    shared by every thread under a lock.
+    """
+
+    def __init__(self, rr: ReactiveRecord, url: str, target: Target) -> None:
+        self.url = url
+        self.kind = target.kind
+        self.engine = make_engine(target)
+        self._lookup: Callable[[str], Model] = rr.model_definition
+        self._models: Callable[[], Sequence[Model]] = rr.model_definitions
+        self._lock = threading.RLock() if target.in_memory else None
+        self._setup_lock = threading.Lock()
+        self._metadata: sa.MetaData | None = None
+        self._collation: str | None = None
+        self._compiler: Compiler | None = None
+        self._statements: dict[Key, Statement] = {}
+        self._errors: tuple[type[BaseException], ...] = (self.engine.dialect.loaded_dbapi.Error,)
+
+    # -- schema -----------------------------------------------------------------------------
+
+    @property
+    def metadata(self) -> sa.MetaData:
+        """SQLAlchemy ``MetaData`` with the table of every model (for Alembic)."""
+        if self._metadata is None:
+            self._setup()
+        assert self._metadata is not None
+        return self._metadata
+
+    def _setup(self) -> None:
+        # The dialect learns the server's version on the first connection; the
+        # collation and RETURNING support depend on it.
+        with self._setup_lock:
+            if self._compiler is not None:
+                return
+            with self._locked(), self._wrapping("connect"):
+                self.engine.connect().close()
+            metadata = sa.MetaData()
+            collation = string_collation(self.kind, self.engine.dialect)
+            add_tables(metadata, self.kind, collation, self._models(), self._lookup)
+            self._metadata = metadata
+            self._collation = collation
+            self._compiler = Compiler(self.kind, self.engine.dialect, self.table, self._lookup)
+
+    def table(self, model: Model) -> sa.Table:
+        """The SQLAlchemy table of ``model``."""
+        metadata = self.metadata
+        table = metadata.tables.get(model.table)
+        if table is None:
+            add_tables(metadata, self.kind, self._collation, [model], self._lookup)
+            table = metadata.tables.get(model.table)
+            if table is None:
+                raise StoreError(f"{model.name} has no fields: its table cannot be built")
+        return table
+
+    def create_tables(self, models: Sequence[Model]) -> None:
+        """Create the tables of ``models`` that do not exist yet (with indexes)."""
+        tables = [self.table(model) for model in models if model.fields]
+        with self._locked(), self._wrapping("create tables"):
+            self.metadata.create_all(self.engine, tables=tables, checkfirst=True)
+
+    def ddl(self) -> str:
+        """The CREATE TABLE and CREATE INDEX statements of every model, as SQL text."""
+        return "".join(f"{sql};\n\n" for sql in create_ddl(self.metadata, self.engine.dialect))
+
+    # -- statements -------------------------------------------------------------------------
+
+    @property
+    def compiler(self) -> Compiler:
+        """The statement compiler (set up on first use)."""
+        if self._compiler is None:
+            self._setup()
+        assert self._compiler is not None
+        return self._compiler
+
+    def statement(self, key: Key, build: Callable[..., Statement], *args: Any) -> Statement:
+        """The compiled statement for ``key``, built by ``build(*args)`` the first time."""
+        found = self._statements.get(key)
+        if found is not None:
+            return found
+        built = build(*args)
+        with self._setup_lock:
+            if len(self._statements) >= MAX_STATEMENTS:
+                self._statements.pop(next(iter(self._statements)))
+            self._statements[key] = built
+        return built
+
+    def select_for(self, plan: Plan) -> tuple[Statement, list[Any]]:
+        """The SELECT statement of a plan and its values."""
+        values: list[Any] = []
+        shape = flatten(plan.where, values)
+        model = plan.model
+        limit, offset = plan.limit, plan.offset
+        key = ("select", model.name, shape, plan.order, limit is not None, offset > 0)
+        statement = self._statements.get(key) or self.statement(
+            key,
+            self.compiler.select,
+            model,
+            shape,
+            plan.order,
+            limit is not None,
+            offset > 0,
+        )
+        if limit is not None:
+            values.append(limit)
+        if offset > 0:
+            values.append(offset)
+        return statement, values
+
+    def count_for(self, plan: Plan) -> tuple[Statement, list[Any]]:
+        """The COUNT statement of a plan and its values."""
+        values: list[Any] = []
+        shape = flatten(plan.where, values)
+        model = plan.model
+        statement = self.statement(("count", model.name, shape), self.compiler.count, model, shape)
+        return statement, values
+
+    # -- running ----------------------------------------------------------------------------
+
+    @contextmanager
+    def _locked(self) -> Iterator[None]:
+        if self._lock is None:
+            yield
+            return
+        with self._lock:
+            yield
+
+    @contextmanager
+    def _wrapping(self, what: str) -> Iterator[None]:
+        try:
+            yield
+        except sa.exc.DBAPIError as exc:
+            raise self.error(what, exc.orig or exc) from exc
+        except sa.exc.SQLAlchemyError as exc:
+            raise self.error(what, exc) from exc
+        except self._errors as exc:
+            raise self.error(what, exc) from exc
+
+    def error(self, what: str, exc: BaseException) -> StoreError:
+        """A StoreError saying what failed and why, with the driver's error attached."""
+        detail = " ".join(str(exc).split()) or type(exc).__name__
+        return StoreError(f"{what} failed: {type(exc).__name__}: {detail}", exc)
+
+    def _checkout(self) -> Any:
+        try:
+            return self.engine.raw_connection()
+        except sa.exc.DBAPIError as exc:
+            safe = self.engine.url.render_as_string(hide_password=True)
+            raise self.error(f"connecting to {safe}", exc.orig or exc) from exc
+
+    def run(self, what: str, statement: Statement, values: Sequence[Any]) -> list[Row]:
+        """Run a statement outside any transaction and return its rows as dicts."""
+        lock = self._lock
+        if lock is not None:
+            lock.acquire()
+        try:
+            connection = self._checkout()
+            try:
+                cursor = connection.dbapi_connection.cursor()
+                try:
+                    cursor.execute(statement.sql, statement.params(values))
+                    rows = cursor.fetchall()
+                finally:
+                    cursor.close()
+            except self._errors as exc:
+                self._discard_if_broken(connection, exc)
+                raise self.error(what, exc) from exc
+            finally:
+                connection.close()
+        finally:
+            if lock is not None:
+                lock.release()
+        return statement.rows(rows)
+
+    def _discard_if_broken(self, connection: Any, exc: BaseException) -> None:
+        if self.engine.dialect.is_disconnect(exc, connection.dbapi_connection, None):  # type: ignore[arg-type]
+            connection.invalidate(exc)
+
+    def fetch(self, plan: Plan) -> list[Row]:
+        """Rows matching ``plan.where`` in ``plan.order``, after ``offset``, up to ``limit``."""
+        statement, values = self.select_for(plan)
+        return self.run(f"reading {plan.model.table}", statement, values)
+
+    def count(self, plan: Plan) -> int:
+        """How many rows match ``plan.where``."""
+        statement, values = self.count_for(plan)
+        rows = self.run(f"counting {plan.model.table}", statement, values)
+        return int(next(iter(rows[0].values()))) if rows and rows[0] else 0
+
+    @contextmanager
+    def transaction(self) -> Iterator[SqlTransaction]:
+        """A database transaction: commits when the block ends, rolls back on an exception."""
+        if self._compiler is None:
+            self._setup()
+        with self._locked():
+            connection = self._checkout()
+            cursor = connection.dbapi_connection.cursor()
+            try:
+                try:
+                    cursor.execute(BEGIN[self.kind])
+                except self._errors as exc:
+                    self._discard_if_broken(connection, exc)
+                    raise self.error("beginning a transaction", exc) from exc
+                try:
+                    yield SqlTransaction(self, cursor)
+                except BaseException:
+                    self._end(connection, cursor, "ROLLBACK", raising=False)
+                    raise
+                self._end(connection, cursor, "COMMIT", raising=True)
+            finally:
+                cursor.close()
+                connection.close()
+
+    def _end(self, connection: Any, cursor: Any, verb: str, raising: bool) -> None:
+        try:
+            cursor.execute(verb)
+        except self._errors as exc:
+            # The connection's state is unknown now: never hand it out again. A failed
+            # COMMIT rolled back; a failed ROLLBACK must not hide the error that caused it.
+            connection.invalidate(exc)
+            if raising:
+                raise self.error(verb.lower(), exc) from exc
+
+    def close(self) -> None:
+        """Release every connection."""
+        self.engine.dispose()
+
+    def __repr__(self) -> str:
+        return f"<SqlStore {self.engine.url.render_as_string(hide_password=True)}>"
+
+
+class SqlTransaction:
+    """One open transaction of a :class:`SqlStore`: reads see its writes."""
+
+    def __init__(self, store: SqlStore, cursor: Any) -> None:
+        self.store = store
+        self.cursor = cursor
+        dialect = store.engine.dialect
+        self._insert_returning = bool(dialect.insert_returning)
+        self._update_returning = bool(dialect.update_returning)
+
+    def _run(self, what: str, statement: Statement, values: Sequence[Any]) -> Any:
+        try:
+            self.cursor.execute(statement.sql, statement.params(values))
+        except self.store._errors as exc:
+            raise self.store.error(what, exc) from exc
+        return self.cursor
+
+    def _rows(self, what: str, statement: Statement, values: Sequence[Any]) -> list[Row]:
+        cursor = self._run(what, statement, values)
+        try:
+            rows = cursor.fetchall()
+        except self.store._errors as exc:
+            raise self.store.error(what, exc) from exc
+        return statement.rows(rows)
+
+    def read(self, model: Model, key: Any, lock: bool = False) -> Row | None:
+        """The row with primary key ``key`` (``SELECT ... FOR UPDATE`` when ``lock``)."""
+        store = self.store
+        shape = ("eq", model.primary_key)
+        order = ((model.primary_key, False),)
+        statement = store.statement(
+            ("read", model.name, lock),
+            store.compiler.select,
+            model,
+            shape,
+            order,
+            False,
+            False,
+            lock,
+        )
+        rows = self._rows(f"reading {model.table}", statement, [key])
+        return rows[0] if rows else None
+
+    def fetch(self, plan: Plan) -> list[Row]:
+        """Run a read plan inside the transaction."""
+        statement, values = self.store.select_for(plan)
+        return self._rows(f"reading {plan.model.table}", statement, values)
+
+    def count(self, plan: Plan) -> int:
+        """Count a read plan's rows inside the transaction."""
+        statement, values = self.store.count_for(plan)
+        rows = self._rows(f"counting {plan.model.table}", statement, values)
+        return int(next(iter(rows[0].values()))) if rows and rows[0] else 0
+
+    def write(self, change: Change) -> Row | None:
+        """Apply ``change``: INSERT, UPDATE (optimistic lock checked) or DELETE."""
+        model = change.model
+        if change.operation == "create":
+            return self.insert(model, change.after)
+        if change.operation == "destroy":
+            store = self.store
+            statement = store.statement(("delete", model.name), store.compiler.delete, model)
+            self._run(f"deleting from {model.table}", statement, [change.key])
+            return None
+        return self._update(model, change.key, model.coerce_values(change.after))
+
+    def _update(self, model: Model, key: Any, values: dict[str, Any]) -> Row:
+        store = self.store
+        lock = model.lock_field
+        mode: str | None = None
+        expected = None
+        if lock is not None:
+            mode = "check" if lock in values else "bump"
+            expected = values.pop(lock, None)
+        columns = tuple(values)
+        if not columns and mode is None:
+            current = self.read(model, key)
+            if current is None:
+                raise StoreError(f"{model.name} {key!r} vanished during the update")
+            return current
+        returning = self._update_returning
+        statement = store.statement(
+            ("update", model.name, columns, mode, returning),
+            store.compiler.update,
+            model,
+            columns,
+            mode,
+            returning,
+        )
+        params = [values[name] for name in columns]
+        params.append(key)
+        if mode == "check":
+            params.append(expected)
+        what = f"updating {model.table}"
+        if returning:
+            rows = self._rows(what, statement, params)
+            if rows:
+                return rows[0]
+        elif self._run(what, statement, params).rowcount:
+            row = self.read(model, values.get(model.primary_key, key))
+            if row is not None:
+                return row
+        current = self.read(model, key)
+        if current is None:
+            raise StoreError(f"{model.name} {key!r} vanished during the update")
+        raise StaleRecord(model.name, key, expected, current.get(lock or ""))
+
+    def insert(self, model: Model, values: Mapping[str, Any]) -> Row:
+        """INSERT a row and return it as stored (server-generated values included)."""
+        store = self.store
+        row = model.coerce_values(values)
+        pk = model.primary_key
+        if row.get(pk) is None:
+            row.pop(pk, None)
+            if model.fields[pk].type == "uuid":
+                row[pk] = uuid.uuid4()
+        lock = model.lock_field
+        if lock is not None and row.get(lock) is None:
+            row[lock] = 0
+        for name in [n for n, v in row.items() if v is None]:
+            if model.fields[name].default is not None:
+                del row[name]  # the column's server default applies, as MemoryStore's does
+        columns = tuple(row)
+        returning = self._insert_returning
+        statement = store.statement(
+            ("insert", model.name, columns, returning),
+            store.compiler.insert,
+            model,
+            columns,
+            returning,
+        )
+        what = f"inserting into {model.table}"
+        params = [row[name] for name in columns]
+        if returning:
+            rows = self._rows(what, statement, params)
+            return rows[0]
+        cursor = self._run(what, statement, params)
+        key = row.get(pk, cursor.lastrowid)
+        stored = self.read(model, key)
+        if stored is None:
+            raise StoreError(f"{model.name} {key!r} was inserted but cannot be read back")
+        return stored

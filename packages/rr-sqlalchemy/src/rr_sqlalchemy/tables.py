@@ -1,0 +1,126 @@
+"""Models as SQLAlchemy tables: columns, binary collation, defaults, foreign keys, indexes."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable, Iterable
+from typing import Any
+
+import sqlalchemy as sa
+from reactive_record import Model
+
+from .types import MYSQL, column_type, server_default
+
+#: The longest identifier every supported database accepts (PostgreSQL: 63, MariaDB: 64).
+MAX_NAME = 63
+
+
+def index_name(table: str, columns: Iterable[str]) -> str:
+    """``ix_<table>_<columns>``, shortened with a hash when it would be too long."""
+    name = f"ix_{table}_{'_'.join(columns)}"
+    if len(name) <= MAX_NAME:
+        return name
+    digest = hashlib.sha1(name.encode()).hexdigest()[:8]
+    return f"{name[: MAX_NAME - 9]}_{digest}"
+
+
+def foreign_key_columns(
+    models: Iterable[Model], lookup: Callable[[str], Model]
+) -> set[tuple[str, str]]:
+    """(table, column) of every foreign key the associations imply, from either side."""
+    found: set[tuple[str, str]] = set()
+    for model in models:
+        for assoc in model.associations.values():
+            if assoc.kind == "belongs_to":
+                found.add((model.table, assoc.foreign_key))
+                continue
+            target = lookup(assoc.model)
+            if assoc.through:
+                middle = lookup(model.associations[assoc.through].model)
+                if assoc.foreign_key in middle.fields:
+                    found.add((middle.table, assoc.foreign_key))
+                    continue
+            found.add((target.table, assoc.foreign_key))
+    return found
+
+
+def add_tables(
+    metadata: sa.MetaData,
+    kind: str,
+    collation: str | None,
+    models: Iterable[Model],
+    lookup: Callable[[str], Model],
+) -> None:
+    """Add the table of every model (that has fields and is not there yet) to ``metadata``."""
+    wanted = [m for m in models if m.fields and m.table not in metadata.tables]
+    indexed = foreign_key_columns(wanted, lookup)
+    for model in wanted:
+        _add_table(metadata, kind, collation, model, lookup, indexed)
+
+
+def _add_table(
+    metadata: sa.MetaData,
+    kind: str,
+    collation: str | None,
+    model: Model,
+    lookup: Callable[[str], Model],
+    indexed: set[tuple[str, str]],
+) -> None:
+    references = {}
+    for assoc in model.associations.values():
+        if assoc.kind == "belongs_to" and assoc.foreign_key in model.fields:
+            target = lookup(assoc.model)
+            references[assoc.foreign_key] = f"{target.table}.{target.primary_key}"
+    columns = []
+    for name, field in model.fields.items():
+        is_pk = name == model.primary_key
+        args: list[Any] = []
+        if name in references:
+            args.append(sa.ForeignKey(references[name]))
+        columns.append(
+            sa.Column(
+                name,
+                column_type(kind, field, collation),
+                *args,
+                primary_key=is_pk,
+                autoincrement=is_pk and field.type == "integer",
+                nullable=field.null and not is_pk,
+                server_default=server_default(kind, field),
+            )
+        )
+    options: dict[str, Any] = {}
+    if kind == MYSQL:
+        options = {"mysql_engine": "InnoDB", "mysql_charset": "utf8mb4", "mysql_collate": collation}
+    table = sa.Table(model.table, metadata, *columns, **options)
+    seen: set[tuple[str, ...]] = set()
+    wanted = [tuple(ix) for ix in model.indexes]
+    wanted += [
+        (col,) for (tbl, col) in sorted(indexed) if tbl == model.table and col in model.fields
+    ]
+    for cols in wanted:
+        if cols in seen or cols == (model.primary_key,):
+            continue
+        seen.add(cols)
+        sa.Index(
+            index_name(model.table, cols),
+            *(table.c[c] for c in cols),
+            **_index_options(kind, model, cols),
+        )
+
+
+def _index_options(kind: str, model: Model, cols: tuple[str, ...]) -> dict[str, Any]:
+    # MariaDB indexes a TEXT column only by a prefix.
+    if kind != MYSQL:
+        return {}
+    lengths = {c: 255 for c in cols if model.fields[c].type in ("text", "json")}
+    return {"mysql_length": lengths} if lengths else {}
+
+
+def create_ddl(metadata: sa.MetaData, dialect: sa.Dialect) -> list[str]:
+    """The CREATE TABLE and CREATE INDEX statements of ``metadata``, in dependency order."""
+    out = []
+    for table in metadata.sorted_tables:
+        out.append(str(sa.schema.CreateTable(table).compile(dialect=dialect)).strip())
+        for index in sorted(table.indexes, key=lambda ix: ix.name or ""):
+            out.append(str(sa.schema.CreateIndex(index).compile(dialect=dialect)).strip())
+    return out
