@@ -99,13 +99,14 @@ def install(
 ) -> None:
     """Install rr-core, the named plugins and dependency groups, at the lock's versions.
 
-    One command for all of them, so the local rr-core satisfies every ``rr-core`` pin.
+    One command for all of them, so the local rr-core satisfies every ``rr-core`` pin;
+    ``--no-sources`` keeps uv from swapping in the workspace's editable members.
     """
     paths = [DISTRIBUTIONS[name] for name in ("core", *plugins)] + list(extra)
     if editable:
         paths = [arg for path in paths for arg in ("-e", path)]
     requirements = nox.project.dependency_groups(PYPROJECT, *groups) if groups else ()
-    session.install("-c", constraints(session), *paths, *requirements)
+    session.install("--no-sources", "-c", constraints(session), *paths, *requirements)
 
 
 def run_pytest(session: nox.Session, plugins: tuple[str, ...], databases: str) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import importlib.util
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -285,11 +286,13 @@ def test_hook_rr_demo_steps_adds_a_soft_delete_step(tmp_path: Path) -> None:
         text=True,
         check=False,
     )
-    assert shown.returncode == 0, shown.stdout + shown.stderr
+    assert "Demo finished" in shown.stdout, shown.stdout + shown.stderr
+    # Other installed plugins add steps too; this one is judged on its own section.
     step = shown.stdout.split("== Soft delete (rr-softdelete", 1)[1]
-    assert "RecordNotFound" in step
+    step = re.split(r"\n== |\nDemo finished", step, maxsplit=1)[0]
+    assert "RecordNotFound: no Job with key" in step
+    assert "restore(Job," in step
     assert "step failed" not in step
-    assert step.rstrip().splitlines()[-1].startswith("Demo finished")
 
 
 # -- a property: the three views always partition the rows --------------------------------
