@@ -166,6 +166,11 @@ CONFIG_MISTAKES = [
         "tool.reactive-record.models.Job.has_many.x.dependent",
         "Must be one of: destroy",
     ),
+    (
+        {"models": {"Job": {"fields": {"n": "integer"}, "scopes": {"count": {"where": {"n": 1}}}}}},
+        "tool.reactive-record.models.Job.scopes.count",
+        "a name that is not a query method",
+    ),
     ({"system_writes": "maybe"}, "tool.reactive-record.system_writes", "Not a valid boolean"),
     ({"plugins": "testplugin"}, "tool.reactive-record.plugins", "a list of plugin names"),
 ]

@@ -248,6 +248,27 @@ def test_update_all_and_destroy_all(seeded: ReactiveRecord) -> None:
     assert jobs.where(status="nope").update_all({"status": "active"}) == 0
 
 
+def test_destroy_all_over_a_self_referencing_cascade(
+    build_rr: Callable[..., ReactiveRecord],
+) -> None:
+    tree = {
+        "Node": {
+            "fields": {"parent_id": "integer", "name": "string"},
+            "has_many": {
+                "children": {"model": "Node", "foreign_key": "parent_id", "dependent": "destroy"}
+            },
+        }
+    }
+    rr = build_rr(tree)
+    root = rr.models.Node.create({"name": "root"})
+    child = rr.models.Node.create({"name": "child", "parent_id": root.id})
+    rr.models.Node.create({"name": "grandchild", "parent_id": child.id})
+    rr.models.Node.create({"name": "other"})
+    # The root's cascade takes its descendants before the bulk write reaches them.
+    assert rr.models.Node.where(name={"ne": "other"}).destroy_all() == 3
+    assert rr.models.Node.pluck("name") == ["other"]
+
+
 def test_update_all_is_one_transaction(seeded: ReactiveRecord) -> None:
     before = rows(seeded)
     with pytest.raises(ValidationError):

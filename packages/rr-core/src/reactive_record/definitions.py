@@ -8,13 +8,14 @@ validations name real fields, and that enabled features have a plugin.
 from __future__ import annotations
 
 import re
-from functools import partial
 from collections.abc import Mapping
+from functools import partial
 from typing import Any
 
 from . import conditions as cond
 from .errors import ConfigError, InvalidQuery, PluginNotInstalled
 from .model import Association, Field, Model, Scope
+from .query import ModelHandle
 
 CORE_KEYS = frozenset(
     {
@@ -174,6 +175,11 @@ def check_models(models: Mapping[str, Model], prefix: str) -> None:
         if model.tenant_field is not None:
             _require_field(model, model.tenant_field, f"{path}.tenant_field")
         for scope in model.scopes.values():
+            if hasattr(ModelHandle, scope.name):
+                # The method would win and the scope would never run: refuse the name.
+                raise ConfigError(
+                    f"{path}.scopes.{scope.name}", scope.name, "a name that is not a query method"
+                )
             try:
                 cond.parse(scope.where, model, partial(lookup, path=f"{path}.scopes"))
             except InvalidQuery as exc:

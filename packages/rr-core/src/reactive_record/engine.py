@@ -499,6 +499,9 @@ class Engine:
             plan = self.plan(spec)
             keys = [record[model.primary_key] for record in self.fetch_plan(plan)]
             for key in keys:
+                # A self-referencing dependent cascade may already have destroyed this row.
+                if operation == "destroy" and tx.read(model, key) is None:
+                    continue
                 self._write_one(tx, model, operation, key, values, acting)
         return len(keys)
 
