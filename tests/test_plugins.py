@@ -17,6 +17,7 @@ from reactive_record import (
     ConfigError,
     PluginNotInstalled,
     ReactiveRecord,
+    RecordNotFound,
     ValidationError,
 )
 
@@ -346,6 +347,49 @@ def test_hook_rr_plan_query(make_rr: Make) -> None:
     assert rr.models.Job.count() == 2
     assert rr.models.Job.unscoped().pluck("title") == ["a", "b", "c"]
     assert [s.model for s in plugin.state_of(rr).specs][-3:] == ["Job", "Job", "Job"]
+
+
+def test_plan_post_filters_fill_the_limit_exactly(make_rr: Make) -> None:
+    rr = make_rr(
+        "memory://", with_section(MODELS, "Job", reject={"status": "draft"}), ["testplugin"]
+    )
+    with rr.transaction():
+        for n in range(1, 301):  # every third job is a draft: more than one page to read
+            rr.models.Job.create({"title": f"j{n}", "status": "draft" if n % 3 == 0 else "ok"})
+    kept = [n for n in range(1, 301) if n % 3]
+    assert rr.models.Job.count() == 200
+    assert rr.models.Job.pluck("id") == kept
+    assert rr.models.Job.offset(150).limit(20).pluck("id") == kept[150:170]
+    assert rr.models.Job.order("-id").limit(5).pluck("id") == kept[::-1][:5]
+    assert rr.models.Job.offset(190).count() == 10
+    assert rr.models.Job.where(status="draft").first() is None
+    assert rr.models.Job.unscoped().count() == 300
+
+
+def test_plugin_scoping_applies_to_includes_and_find(make_rr: Make) -> None:
+    models = {
+        "Job": {
+            "fields": {"title": "string"},
+            "has_many": {"tasks": {"model": "Task", "foreign_key": "job_id"}},
+        },
+        "Task": {
+            "fields": {"job_id": "integer", "status": "string"},
+            "belongs_to": {"job": {"model": "Job"}},
+            "features": {"testplugin": True},
+            "testplugin": {"hide": {"status": "secret"}, "reject": {"status": "draft"}},
+        },
+    }
+    rr = make_rr("memory://", models, ["testplugin"])
+    job = rr.models.Job.create({"title": "Fix"})
+    for status in ("open", "secret", "draft", "done"):
+        rr.models.Task.create({"job_id": job.id, "status": status})
+    included = rr.models.Job.includes("tasks").one()
+    assert [t.status for t in included.tasks] == ["open", "done"]
+    assert rr.models.Task.find(1).data is not None
+    for hidden in (2, 3):
+        with pytest.raises(RecordNotFound):
+            rr.models.Task.find(hidden)
+    assert rr.models.Task.unscoped().count() == 4
 
 
 def test_hook_rr_fill_records(make_rr: Make) -> None:

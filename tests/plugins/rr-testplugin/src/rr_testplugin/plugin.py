@@ -150,14 +150,20 @@ def rr_authorize(rr: ReactiveRecord, action: str, model: Model) -> bool | None:
 
 @hookimpl
 def rr_plan_query(plan: Plan) -> None:
-    """Record the spec; leave out rows matching the section's ``hide`` unless unscoped."""
+    """Record the spec; unless unscoped, leave out rows matching ``hide`` (as a condition)
+    and rows equal to ``reject`` (as a post-filter, as rules that are not data do)."""
     state = state_of(plan.rr)
     state.visit("rr_plan_query", plan.model)
     if state.settings["record"]:
         state.specs.append(plan.spec)
     section = state.section(plan.model)
-    if section and section["hide"] and not plan.unscoped:
+    if not section or plan.unscoped:
+        return
+    if section["hide"]:
         plan.add_condition({"not": section["hide"]})
+    reject = section["reject"]
+    if reject:
+        plan.add_post_filter(lambda record: any(record.get(k) != v for k, v in reject.items()))
 
 
 @hookimpl

@@ -9,7 +9,8 @@ Top level, ``[tool.reactive-record.testplugin]``::
 Per model, ``[tool.reactive-record.models.Job.testplugin]`` (acted on only when the model
 enables the feature with ``features = { testplugin = true }``)::
 
-    testplugin = { hide = { status = "secret" }, fill = { status = "unknown" },
+    testplugin = { hide = { status = "secret" }, reject = { status = "draft" },
+                   fill = { status = "unknown" },
                    drop = { status = "spam" }, decorate = true, deny = ["assign"] }
 """
 
@@ -61,6 +62,7 @@ class ModelSchema(Schema):
         unknown = RAISE
 
     hide = fields.Dict(keys=fields.String(), load_default=None)
+    reject = fields.Dict(keys=fields.String(), load_default=dict)
     fill = fields.Dict(keys=fields.String(), load_default=dict)
     drop = fields.Dict(keys=fields.String(), load_default=dict)
     decorate = fields.Boolean(load_default=False)
