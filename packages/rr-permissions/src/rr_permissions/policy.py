@@ -68,12 +68,9 @@ class Policy:
 
 
 def has_method(policy: type[Policy], name: str) -> bool:
-    """Whether ``policy`` defines a method for action ``name``."""
-    if name in RESERVED:
-        return name in ("scope", "permitted_fields") and getattr(policy, name) is not getattr(
-            Policy, name, None
-        )
-    return callable(getattr(policy, name, None))
+    """Whether ``policy`` defines a method ``name`` (an action, ``scope``, ``permitted_fields``)."""
+    found = getattr(policy, name, None)
+    return callable(found) and found is not getattr(Policy, name, None)
 
 
 def answer_grant(

@@ -1,0 +1,141 @@
+"""The public functions, rr_authorize for other plugins, validate_query, and the caches."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from types import SimpleNamespace
+
+import pytest
+import rr_permissions
+from reactive_record import SYSTEM, PermissionDenied, ReactiveRecord
+from rr_permissions import Permitted, Refused
+
+from .conftest import ALICE, MARIA, RAJ, STANDARD, TOM, VIEWER, seed
+
+Build = Callable[..., ReactiveRecord]
+
+
+@pytest.fixture
+def rr(build: Build) -> ReactiveRecord:
+    made = build({**STANDARD, "hidden_fields": {"technician": ["secret_note"]}})
+    seed(made)
+    return made
+
+
+def test_allowed_and_rr_authorize_agree(rr: ReactiveRecord) -> None:
+    job_model = rr.model_definition("Job")
+    for job in rr.models.Job.unscoped().all():
+        for user in (ALICE, TOM, RAJ, VIEWER):
+            for action in ("read", "update", "destroy"):
+                expected = job.client_id == user["client_id"] and (
+                    action == "read"
+                    or user["role"] in ("admin", "manager", "technician")[: 3 if action == "update" else 2]
+                )
+                assert rr_permissions.allowed(rr, user, action, "Job", job) is expected
+                assert rr.authorize(user, action, job_model, job) is expected
+    assert rr.authorize(None, "read", job_model, None) is False
+    assert rr.authorize(SYSTEM, "read", job_model, None) is True
+    assert rr.authorize(TOM, "create", job_model, None) is False
+    assert rr.authorize(MARIA, "create", job_model, None) is True
+    assert rr.authorize(TOM, "no_such_action", job_model, None) is False
+    assert rr.authorize(TOM, "update", rr.model_definition("Task"), None) is True
+
+
+def test_authorize_raises_with_the_reason(rr: ReactiveRecord) -> None:
+    job = rr.models.Job.unscoped().where(client_id=1).first()
+    with pytest.raises(PermissionDenied, match=r"not allowed to destroy Job \d+: requires role admin or manager"):
+        rr_permissions.authorize(rr, TOM, "destroy", rr.models.Job, job)
+    rr_permissions.authorize(rr, ALICE, "destroy", rr.models.Job, job)
+
+
+def test_explain_names_the_refusing_rule(rr: ReactiveRecord) -> None:
+    job = rr.models.Job.unscoped().where(client_id=1).first()
+    text = str(rr_permissions.explain(rr, VIEWER, "update", "Job", job))
+    assert text.splitlines()[0] == f"[deny ] update Job {job.id}: denied"
+    assert "[allow] read rule" in text
+    assert "[deny ] requires role admin, manager or technician" in text
+
+
+def test_users_may_be_objects(rr: ReactiveRecord) -> None:
+    tom = SimpleNamespace(**TOM)
+    assert rr.models.Job.with_permissions(tom).count() == rr.models.Job.with_permissions(TOM).count()
+
+
+def test_decisions_are_never_stale(rr: ReactiveRecord) -> None:
+    user = SimpleNamespace(id=9, role="technician", client_id=1)
+    job = rr.models.Job.unscoped().where(client_id=1).first()
+    assert rr_permissions.allowed(rr, user, "update", "Job", job)
+    user.client_id = 2
+    assert not rr_permissions.allowed(rr, user, "update", "Job", job)
+    user.client_id, user.role = 1, "viewer"
+    assert not rr_permissions.allowed(rr, user, "update", "Job", job)
+    user.role = "technician"
+    assert rr_permissions.allowed(rr, user, "update", "Job", job)
+    moved = rr.models.Job.update(job.id, {"client_id": 2}, user=SYSTEM)
+    assert not rr_permissions.allowed(rr, user, "update", "Job", moved)
+    assert rr.models.Job.with_permissions(user).find_by(id=job.id).data is None
+
+
+def test_caches_are_bounded(build: Build) -> None:
+    rr = build(STANDARD, permissions={"cache_size": 4})
+    seed(rr)
+    perms = rr.extensions["permissions"].models["Job"]
+    jobs = rr.models.Job.unscoped().all()
+    for number in range(20):
+        user = {"id": number, "role": "admin", "client_id": 1}
+        for job in jobs:
+            rr_permissions.allowed(rr, user, "update", "Job", job)
+    assert perms._grants.cache_info().currsize <= 4
+    assert perms._decisions.cache_info().currsize <= 4
+
+
+def test_validate_query_permits_with_the_rules_anded_in(rr: ReactiveRecord) -> None:
+    payload = {"model": "Job", "where": {"status": "active"}, "order": ["-priority"], "limit": 2}
+    result = rr_permissions.validate_query(rr, payload, TOM)
+    assert isinstance(result, Permitted) and result.ok
+    assert result.payload["where"] == {
+        "and": [{"status": {"eq": "active"}}, {"client_id": {"eq": 1}}]
+    }
+    assert result.payload["limit"] == 2
+    expected = rr.models.Job.with_permissions(TOM).where(status="active").order("-priority").limit(2)
+    assert result.query.all() == expected.all()
+
+
+@pytest.mark.parametrize(
+    ("payload", "code", "path"),
+    [
+        ("Job", "invalid_payload", None),
+        ({"model": "Job", "sql": "1=1"}, "invalid_payload", "sql"),
+        ({"model": "Job", "user": 1}, "other_user", "user"),
+        ({"model": "Job", "user": {"id": 3, "role": "admin"}}, "other_user", "user.role"),
+        ({"model": "Nope"}, "unknown_model", "model"),
+        ({"model": "Client"}, "not_protected", "model"),
+        ({"model": "Job", "where": {"colour": "red"}}, "unknown_field", "where"),
+        ({"model": "Job", "where": {"status": {"regex": "a"}}}, "unknown_operator", "where"),
+        ({"model": "Job", "where": {"priority": "high"}}, "invalid_value", "where"),
+        ({"model": "Job", "where": {"client_id": {"param": "c"}}}, "invalid_value", "where"),
+        ({"model": "Job", "where": {"secret_note": "x"}}, "hidden_field", "where"),
+        ({"model": "Job", "order": ["-secret_note"]}, "hidden_field", "order"),
+        ({"model": "Job", "order": ["colour"]}, "unknown_field", "order"),
+        ({"model": "Job", "limit": -1}, "invalid_value", "limit"),
+        ({"model": "Job", "includes": ["workers"]}, "unknown_field", "includes"),
+        ({"model": "Job", "includes": ["client"]}, "not_protected", "includes"),
+    ],
+)
+def test_validate_query_refuses(rr: ReactiveRecord, payload: object, code: str, path: str | None) -> None:
+    result = rr_permissions.validate_query(rr, payload, TOM)
+    assert isinstance(result, Refused) and not result.ok
+    assert (result.code, result.path) == (code, path)
+    assert result.to_data()["error"] == code
+
+
+def test_validate_query_accepts_the_users_own_claim(rr: ReactiveRecord) -> None:
+    assert rr_permissions.validate_query(rr, {"model": "Job", "user": 3}, TOM).ok
+    assert rr_permissions.validate_query(rr, {"model": "Job", "user": dict(TOM)}, TOM).ok
+    refused = rr_permissions.validate_query(rr, {"model": "Job"}, None)
+    assert isinstance(refused, Refused) and refused.code == "no_user"
+    denied = rr_permissions.validate_query(rr, {"model": "Job"}, VIEWER, "update")
+    assert isinstance(denied, Refused) and denied.code == "denied"
+    assert "requires role admin, manager or technician" in denied.message
+    unknown = rr_permissions.validate_query(rr, {"model": "Job"}, VIEWER, "asign")
+    assert isinstance(unknown, Refused) and unknown.code == "unknown_action"
