@@ -25,7 +25,7 @@ from reactive_record import (
     Transaction,
 )
 
-from . import context
+from . import request_context
 from .chain import RAW_OPTION
 from .codec import REDACTED, decode_changes, json_safe
 from .entries import append, base_metadata, diff, field_change, now
@@ -78,7 +78,7 @@ def generate(
     if key is None:
         raise ActivityRejected(f"the {name} entry needs the record's {definition.primary_key}")
     created_at = now(state)
-    context_action, extra = context.current()
+    context_action, extra = request_context.current()
     metadata = base_metadata(state, created_at, extra)
     metadata["client_generated"] = True
     uuid_value = row.get(activity.uuid_field) if activity.uuid_field else None

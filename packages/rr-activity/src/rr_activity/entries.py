@@ -7,7 +7,7 @@ import os
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-from . import context
+from . import request_context
 from .chain import RAW_OPTION, digest
 from .codec import REDACTED, encode, json_safe
 from .state import SYSTEM_ID, ActivityState, identity
@@ -103,7 +103,7 @@ def entry_for_change(
     if operation == "update" and not changes:
         return None
     row: Mapping[str, Any] = (change.before or {}) if operation == "destroy" else after
-    action, extra = context.current()
+    action, extra = request_context.current()
     meta = change.meta
     if meta:
         action = meta.get(ACTION_META) or action

@@ -8,7 +8,7 @@ from typing import Any
 
 from reactive_record import InvalidQuery, ModelHandle, ReactiveRecord, Record, RecordNotFound
 
-from . import context
+from . import request_context
 from .codec import REDACTED
 from .errors import RevertError
 from .logmodel import NEWEST_FIRST
@@ -92,7 +92,7 @@ def _rewind(
     newer: Sequence[Record],
     key: Any,
 ) -> dict[str, Any] | None:
-    version = current
+    version = None if current is None else dict(current)
     for entry in newer:
         version = _undo(activity, version, entry, key)
     return version
@@ -143,7 +143,7 @@ def revert(rr: ReactiveRecord, model: Any, key: Any, *, to: Any, user: Any = Non
     target = _rewind(activity, current, entries[:position], key) or {}
     handle: ModelHandle[Record] = rr.models[name]
     pk = activity.model.primary_key
-    with context.context(action="revert", reverted_to=str(to)):
+    with request_context.context(action="revert", reverted_to=str(to)):
         if current is None:
             values = {f: v for f, v in target.items() if v is not None and v != REDACTED}
             return handle.create({**values, pk: key}, user=user)
