@@ -116,6 +116,13 @@ def test_create_reads_back_the_stored_row(rr: ReactiveRecord) -> None:
     assert rr.models.Job.find(job.id).data == job
 
 
+def test_defaults_apply_to_absent_values_not_to_explicit_nulls(rr: ReactiveRecord) -> None:
+    # As in SQL (and Rails): a column default fills an omitted value; NULL written is NULL.
+    job = rr.models.Job.create({"title": "Nulls", "priority": None})
+    assert (job.status, job.priority) == ("pending", None)
+    assert rr.models.Job.find(job.id).data == job
+
+
 def test_terminal_methods(rr: ReactiveRecord) -> None:
     active = rr.models.Job.where(status="active")
     assert titles(active.all()) == ["Fix", "Audit"] and active.data == active.all()
@@ -138,9 +145,10 @@ def test_order_ends_with_the_primary_key(rr: ReactiveRecord) -> None:
 
 
 def test_strings_order_by_code_point(rr: ReactiveRecord) -> None:
+    client = rr.models.Client.create({"name": "Strings"})
     for title in ("b", "B", "a", "é", "Z", "ab", "a b"):
-        rr.models.Job.create({"title": title, "client_id": 99})
-    ordered = rr.models.Job.where(client_id=99).order("title").pluck("title")
+        rr.models.Job.create({"title": title, "client_id": client.id})
+    ordered = rr.models.Job.where(client_id=client.id).order("title").pluck("title")
     assert ordered == ["B", "Z", "a", "a b", "ab", "b", "é"]
 
 
