@@ -19,9 +19,9 @@ from hypothesis import strategies as st
 
 pytest.importorskip("rr_permissions")
 
-import rr_permissions  # noqa: E402
-from reactive_record import SYSTEM, ReactiveRecord  # noqa: E402
-from rr_permissions import Policy  # noqa: E402
+import rr_permissions
+from reactive_record import SYSTEM, ReactiveRecord
+from rr_permissions import Policy
 
 MODULE = "rr_permissions_property_rules"
 ROLES = ["admin", "manager", "technician"]
@@ -134,8 +134,12 @@ def test_scoped_reads_match_per_record_checks(
     users: list[dict[str, Any]],
     jobs: list[dict[str, Any]],
 ) -> None:
+    plugins = ["permissions"] if db_url == "memory://" else ["permissions", "sqlalchemy"]
     with ReactiveRecord(
-        database=db_url, models=models(read, update, with_policy), config={"system_writes": True}
+        database=db_url,
+        models=models(read, update, with_policy),
+        plugins=plugins,
+        config={"system_writes": True},
     ) as rr:
         rr.create_tables()
         with rr.transaction(), rr.acting_as(SYSTEM):
@@ -150,9 +154,7 @@ def test_scoped_reads_match_per_record_checks(
         for user in users:
             for action in ("read", "update"):
                 expected = [
-                    job.id
-                    for job in every
-                    if rr_permissions.allowed(rr, user, action, "Job", job)
+                    job.id for job in every if rr_permissions.allowed(rr, user, action, "Job", job)
                 ]
                 query = rr.models.Job.with_permissions(user, action).order("id")
                 assert [job.id for job in query.all()] == expected

@@ -77,7 +77,10 @@ def build() -> Iterator[Callable[..., ReactiveRecord]]:
     ) -> ReactiveRecord:
         settings = {"system_writes": True, **config}
         rr = ReactiveRecord(
-            database=url, models=job_models(section, task_section), config=settings
+            database=url,
+            models=job_models(section, task_section),
+            plugins=["permissions"],
+            config=settings,
         )
         made.append(rr)
         rr.create_tables()

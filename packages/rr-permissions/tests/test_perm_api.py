@@ -29,7 +29,8 @@ def test_allowed_and_rr_authorize_agree(rr: ReactiveRecord) -> None:
             for action in ("read", "update", "destroy"):
                 expected = job.client_id == user["client_id"] and (
                     action == "read"
-                    or user["role"] in ("admin", "manager", "technician")[: 3 if action == "update" else 2]
+                    or user["role"]
+                    in ("admin", "manager", "technician")[: 3 if action == "update" else 2]
                 )
                 assert rr_permissions.allowed(rr, user, action, "Job", job) is expected
                 assert rr.authorize(user, action, job_model, job) is expected
@@ -43,7 +44,9 @@ def test_allowed_and_rr_authorize_agree(rr: ReactiveRecord) -> None:
 
 def test_authorize_raises_with_the_reason(rr: ReactiveRecord) -> None:
     job = rr.models.Job.unscoped().where(client_id=1).first()
-    with pytest.raises(PermissionDenied, match=r"not allowed to destroy Job \d+: requires role admin or manager"):
+    with pytest.raises(
+        PermissionDenied, match=r"not allowed to destroy Job \d+: requires role admin or manager"
+    ):
         rr_permissions.authorize(rr, TOM, "destroy", rr.models.Job, job)
     rr_permissions.authorize(rr, ALICE, "destroy", rr.models.Job, job)
 
@@ -58,7 +61,9 @@ def test_explain_names_the_refusing_rule(rr: ReactiveRecord) -> None:
 
 def test_users_may_be_objects(rr: ReactiveRecord) -> None:
     tom = SimpleNamespace(**TOM)
-    assert rr.models.Job.with_permissions(tom).count() == rr.models.Job.with_permissions(TOM).count()
+    assert (
+        rr.models.Job.with_permissions(tom).count() == rr.models.Job.with_permissions(TOM).count()
+    )
 
 
 def test_decisions_are_never_stale(rr: ReactiveRecord) -> None:
@@ -97,7 +102,9 @@ def test_validate_query_permits_with_the_rules_anded_in(rr: ReactiveRecord) -> N
         "and": [{"status": {"eq": "active"}}, {"client_id": {"eq": 1}}]
     }
     assert result.payload["limit"] == 2
-    expected = rr.models.Job.with_permissions(TOM).where(status="active").order("-priority").limit(2)
+    expected = (
+        rr.models.Job.with_permissions(TOM).where(status="active").order("-priority").limit(2)
+    )
     assert result.query.all() == expected.all()
 
 
@@ -122,7 +129,9 @@ def test_validate_query_permits_with_the_rules_anded_in(rr: ReactiveRecord) -> N
         ({"model": "Job", "includes": ["client"]}, "not_protected", "includes"),
     ],
 )
-def test_validate_query_refuses(rr: ReactiveRecord, payload: object, code: str, path: str | None) -> None:
+def test_validate_query_refuses(
+    rr: ReactiveRecord, payload: object, code: str, path: str | None
+) -> None:
     result = rr_permissions.validate_query(rr, payload, TOM)
     assert isinstance(result, Refused) and not result.ok
     assert (result.code, result.path) == (code, path)

@@ -10,10 +10,13 @@ from reactive_record import ConfigError, ReactiveRecord
 from .conftest import STANDARD, job_models
 
 PATH = "tool.reactive-record.models.Job.permissions"
+PLUGINS = ["permissions"]
 
 
 def configure(section: Any, **config: Any) -> ReactiveRecord:
-    return ReactiveRecord(database="memory://", models=job_models(section), config=config)
+    return ReactiveRecord(
+        database="memory://", models=job_models(section), plugins=PLUGINS, config=config
+    )
 
 
 @pytest.mark.parametrize(
@@ -58,7 +61,9 @@ def test_mistakes_name_the_toml_path(section: Any, path: str, fragment: str) -> 
 
 
 def test_custom_actions_are_declared_in_actions() -> None:
-    with configure({**STANDARD, "actions": ["assign"], "assign": {"type": "role_based", "roles": ["admin"]}}) as rr:
+    with configure(
+        {**STANDARD, "actions": ["assign"], "assign": {"type": "role_based", "roles": ["admin"]}}
+    ) as rr:
         perms = rr.extensions["permissions"].models["Job"]
         assert perms.actions == ("read", "create", "update", "destroy", "assign")
 
@@ -76,7 +81,7 @@ def test_client_member_needs_a_tenant_field() -> None:
     del models["Job"]["fields"]["client_id"]
     del models["Job"]["belongs_to"]
     with pytest.raises(ConfigError) as caught:
-        ReactiveRecord(database="memory://", models=models)
+        ReactiveRecord(database="memory://", models=models, plugins=PLUGINS)
     assert caught.value.path == f"{PATH}.read.type"
     assert "tenant_field" in str(caught.value)
 
@@ -85,7 +90,7 @@ def test_a_section_without_the_feature_is_refused() -> None:
     models = job_models(None)
     models["Job"]["permissions"] = {"read": True}
     with pytest.raises(ConfigError) as caught:
-        ReactiveRecord(database="memory://", models=models)
+        ReactiveRecord(database="memory://", models=models, plugins=PLUGINS)
     assert caught.value.path == PATH
     assert "features = { permissions = true }" in str(caught.value)
 

@@ -46,7 +46,7 @@ def test_policy_refusal_names_the_method(rr: ReactiveRecord) -> None:
     with pytest.raises(PermissionDenied) as caught:
         rr.models.Job.update(job.id, {"status": "active"}, user=TOM)
     assert caught.value.rule == "requires JobPolicy.update"
-    with pytest.raises(PermissionDenied, match="JobPolicy.destroy"):
+    with pytest.raises(PermissionDenied, match=r"JobPolicy\.destroy"):
         rr.models.Job.destroy(job.id, user=TOM)
     assert rr.models.Job.update(job.id, {"title": "renamed"}, user=ALICE).title == "renamed"
 
@@ -85,5 +85,7 @@ def test_a_bad_answer_is_a_clear_type_error(build: Build) -> None:
             return 3
 
     rr = build({"policy": Broken})
-    with pytest.raises(TypeError, match=r"Broken.read returned 3; return True, False or a condition"):
+    with pytest.raises(
+        TypeError, match=r"Broken.read returned 3; return True, False or a condition"
+    ):
         rr.models.Job.with_permissions(ALICE).all()

@@ -100,7 +100,9 @@ def test_includes_are_scoped(build: Build) -> None:
     tasks = rr.models.Task.with_permissions(ALICE).includes("job").all()
     assert {task.done for task in tasks} == {True}
     for task in tasks:
-        assert (task.job is None) == (rr.models.Job.unscoped().find(task.job_id).data.client_id != 1)
+        assert (task.job is None) == (
+            rr.models.Job.unscoped().find(task.job_id).data.client_id != 1
+        )
 
 
 def test_hidden_fields_are_dropped_for_the_role(rr: ReactiveRecord) -> None:
@@ -112,7 +114,14 @@ def test_hidden_fields_are_dropped_for_the_role(rr: ReactiveRecord) -> None:
 
 def test_python_rules_fill_the_limit(build: Build, policies_on_path: str) -> None:
     rr = build(
-        {"read": {"all": [TENANT_READ, {"type": "custom", "function": f"{policies_on_path}:even_priority"}]}}
+        {
+            "read": {
+                "all": [
+                    TENANT_READ,
+                    {"type": "custom", "function": f"{policies_on_path}:even_priority"},
+                ]
+            }
+        }
     )
     seed(rr, 60)
     expected = [
@@ -142,7 +151,11 @@ def _clocked(now: list[Any]) -> ReactiveRecord:
     models = job_models({"read": {"due": {"gt": {"ago": "1d"}}}})
     models["Job"]["fields"]["due"] = "datetime"
     made = ReactiveRecord(
-        database="memory://", models=models, config={"system_writes": True}, clock=lambda: now[0]
+        database="memory://",
+        models=models,
+        plugins=["permissions"],
+        config={"system_writes": True},
+        clock=lambda: now[0],
     )
     made.create_tables()
     return made

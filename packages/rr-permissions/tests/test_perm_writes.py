@@ -1,4 +1,4 @@
-"""Writes: authorized in the transaction before and after; refusals name the rule; nothing written."""
+"""Writes: checked in the transaction before and after; refusals name the rule; nothing written."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from reactive_record import SYSTEM, PermissionDenied, ReactiveRecord, RecordNotFound
 
-from .conftest import ALICE, MARIA, RAJ, STANDARD, TOM, VIEWER, seed
+from .conftest import ALICE, MARIA, STANDARD, TOM, VIEWER, seed
 
 Build = Callable[..., ReactiveRecord]
 FIELDS = {"permitted_fields": {"update": {"technician": ["status", "description"]}}}
