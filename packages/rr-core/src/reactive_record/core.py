@@ -187,6 +187,10 @@ class ReactiveRecord:
                     f"models.{model.name}.fields", None, "fields (this store cannot reflect tables)"
                 )
             reflect(model)
+            # The same tenant rule as for declared fields (definitions.build_model).
+            tenant = self.settings.get("user_tenant_field", "client_id")
+            if model.tenant_field is None and tenant in model.fields:
+                model.tenant_field = tenant
 
     def _import_computed(
         self, prefix: str
