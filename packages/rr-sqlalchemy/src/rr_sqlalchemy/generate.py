@@ -24,8 +24,10 @@ from reactive_record import Record
 from reactive_record.definitions import singular, snake
 from tomlkit.items import InlineTable, Table
 
+from .connect import make_engine
 from .model_config import model_table
 from .reflection import TableInfo, inspect_table, table_names
+from .urls import resolve
 
 #: How each field type reads in Python, and what it needs imported.
 PYTHON_TYPES = {
@@ -39,12 +41,6 @@ PYTHON_TYPES = {
     "datetime": ("datetime.datetime", "datetime"),
     "json": ("Any", None),
     "uuid": ("uuid.UUID", "uuid"),
-}
-_DRIVERS = {
-    "postgresql": "postgresql+psycopg",
-    "postgres": "postgresql+psycopg",
-    "mysql": "mysql+pymysql",
-    "mariadb": "mariadb+pymysql",
 }
 
 
@@ -247,12 +243,6 @@ def _record_class(name: str, definition: Mapping[str, Any], imports: set[str]) -
 # -- the command ----------------------------------------------------------------------
 
 
-def engine_for(url: str) -> sa.Engine:
-    """A SQLAlchemy engine for a ReactiveRecord database URL (default drivers filled in)."""
-    scheme, sep, rest = url.partition("://")
-    return sa.create_engine(f"{_DRIVERS.get(scheme, scheme)}{sep}{rest}")
-
-
 def _split(values: Iterable[str]) -> list[str]:
     return [name.strip() for value in values for name in value.split(",") if name.strip()]
 
@@ -292,8 +282,10 @@ def _database_url(explicit: str | None) -> str:
 )
 def generate(url: str | None, tables: tuple[str, ...], output: str) -> None:
     """Print model configuration (or typed records) for the tables of an existing database."""
-    url = _database_url(url)
-    engine = engine_for(url)
+    target = resolve(_database_url(url))
+    if target is None:
+        raise click.UsageError("generate reads SQL databases: sqlite://, postgresql://, mysql://")
+    engine = make_engine(target)
     wanted = _split(tables)
     try:
         with engine.connect() as connection:

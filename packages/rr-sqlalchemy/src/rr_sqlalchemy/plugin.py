@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
 from reactive_record import hookimpl
 
+from .generate import generate
 from .store import SqlStore
 from .urls import resolve
 
 if TYPE_CHECKING:
-    from reactive_record import ReactiveRecord
+    import click
+    from reactive_record import Model, ReactiveRecord, SchemaDefault
 
 
 @hookimpl
@@ -18,3 +21,18 @@ def rr_open_store(rr: ReactiveRecord, url: str) -> SqlStore | None:
     """Open a SqlStore for ``sqlite://``, ``postgresql://`` and ``mysql://``/``mariadb://`` URLs."""
     target = resolve(url)
     return SqlStore(rr, url, target) if target is not None else None
+
+
+@hookimpl
+def rr_schema_defaults(rr: ReactiveRecord, model: Model) -> Mapping[str, SchemaDefault] | None:
+    """The column defaults the database declares for ``model``'s table, as Python values."""
+    store = rr.store
+    if not isinstance(store, SqlStore):
+        return None
+    return store.schema_defaults(model, rr.clock)
+
+
+@hookimpl
+def rr_register_commands(cli: click.Group) -> None:
+    """``reactive-record generate``: model configuration or typed records from a database."""
+    cli.add_command(generate)

@@ -34,7 +34,7 @@ from typing import Any
 import sqlalchemy as sa
 from reactive_record import SchemaDefault
 
-from .reflection import ColumnInfo, TableInfo, field_type
+from .reflection import ColumnInfo, TableInfo, field_type, inspect_table
 from .sql_text import Literal, parse_literal, parse_pg_array, strip_casts
 
 Clock = Callable[[], dt.datetime]
@@ -67,6 +67,17 @@ _COLUMN_PRECISION = {"sqlite": 6, "mysql": 0, "mariadb": 0, "postgresql": 6}
 
 class _OpaqueError(Exception):
     """The default cannot be evaluated exactly in Python."""
+
+
+def declared_defaults(
+    bind: sa.Connection, table_name: str, clock: Clock, table: sa.Table | None = None
+) -> dict[str, SchemaDefault] | None:
+    """The defaults of ``table_name``'s columns (None when there is no such table)."""
+    try:
+        info = inspect_table(bind, table_name)
+    except sa.exc.NoSuchTableError:
+        return None
+    return table_defaults(info, clock, table)
 
 
 def table_defaults(

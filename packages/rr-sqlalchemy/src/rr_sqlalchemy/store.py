@@ -7,6 +7,7 @@ the pooled DB-API connection directly, so a read costs one ``execute`` and one
 
 from __future__ import annotations
 
+import datetime as dt
 import threading
 import uuid
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -14,10 +15,12 @@ from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
-from reactive_record import Model, StaleRecord, StoreError
+from reactive_record import Model, SchemaDefault, StaleRecord, StoreError
 
 from .compiler import Compiler, Key, Statement, flatten
 from .connect import BEGIN, make_engine, string_collation
+from .model_config import reflect_model
+from .schema_defaults import declared_defaults
 from .tables import add_tables, create_ddl
 from .urls import Target
 
@@ -97,6 +100,23 @@ class SqlStore:
     def ddl(self) -> str:
         """The CREATE TABLE and CREATE INDEX statements of every model, as SQL text."""
         return "".join(f"{sql};\n\n" for sql in create_ddl(self.metadata, self.engine.dialect))
+
+    # -- reflection -------------------------------------------------------------------------
+
+    def reflect_model(self, model: Model) -> None:
+        """Fill ``model`` (declared without ``fields``) from its existing table."""
+        what = f"reflecting {model.table}"
+        with self._locked(), self._wrapping(what), self.engine.connect() as connection:
+            reflect_model(connection, model)
+
+    def schema_defaults(
+        self, model: Model, clock: Callable[[], dt.datetime]
+    ) -> dict[str, SchemaDefault] | None:
+        """The defaults the database declares for ``model``'s columns (None: no such table)."""
+        table = self.metadata.tables.get(model.table)
+        what = f"reading the defaults of {model.table}"
+        with self._locked(), self._wrapping(what), self.engine.connect() as connection:
+            return declared_defaults(connection, model.table, clock, table)
 
     # -- statements -------------------------------------------------------------------------
 
