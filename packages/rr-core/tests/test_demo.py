@@ -52,9 +52,18 @@ def run_demo(*args: str) -> str:
     return result.output
 
 
-@pytest.mark.usefixtures("cwd")
-def test_demo_runs_every_core_step_cleanly() -> None:
-    output = run_demo()
+@pytest.fixture(scope="module")
+def output(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The output of one full ``reactive-record demo`` run in an empty cwd (shared)."""
+    folder = tmp_path_factory.mktemp("cwd")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.chdir(folder)
+        patch.delenv(AUTOLOAD_ENV, raising=False)
+        yield run_demo()
+    assert list(folder.iterdir()) == []
+
+
+def test_demo_runs_every_core_step_cleanly(output: str) -> None:
     for step in CORE_STEPS:
         assert f"== {step.title} ==" in output
     assert "step failed" not in output
@@ -64,9 +73,7 @@ def test_demo_runs_every_core_step_cleanly() -> None:
     assert int(finished.group(2)) >= len(CORE_STEPS)
 
 
-@pytest.mark.usefixtures("cwd")
-def test_demo_shows_queries_writes_and_errors() -> None:
-    output = run_demo()
+def test_demo_shows_queries_writes_and_errors(output: str) -> None:
     for expected in (
         ">>> Job.where(user_id=None)",
         ">>> Job.by_client(2)",
@@ -82,14 +89,24 @@ def test_demo_shows_queries_writes_and_errors() -> None:
         assert expected in output
 
 
-@pytest.mark.usefixtures("cwd")
-def test_demo_runs_on_sqlite_when_rr_sqlalchemy_opens_it() -> None:
-    output = run_demo()
+def test_demo_runs_on_sqlite_when_rr_sqlalchemy_opens_it(output: str) -> None:
     if FALLBACK in output:
+        assert "sqlalchemy" not in installed()
         assert "pip install rr-sqlalchemy" in output
     else:
-        assert "Database: sqlite:///" in output
-        assert "reactive-record-demo-" in output
+        assert re.search(
+            r"Database: sqlite:////\S+/reactive-record-demo-\w+/fieldservice.db", output
+        )
+
+
+def test_plugin_steps_run_after_the_core_with_their_model_sections(output: str) -> None:
+    if "testplugin" not in installed():
+        pytest.skip("rr-testplugin is not installed in this environment")
+    core_end = output.index(f"== {CORE_STEPS[-1].title} ==")
+    step = output.index("== testplugin: decorated jobs ==")
+    assert step > core_end
+    # The plugin's `models` section switched its feature on for Job: records are decorated.
+    assert "Job#1" in output.split("== testplugin: decorated jobs ==")[1]
 
 
 def test_demo_without_plugins_falls_back_to_memory(
@@ -115,18 +132,6 @@ def test_demo_keep_leaves_the_database_and_says_where() -> None:
         assert database.parent.name.startswith("reactive-record-demo-")
     finally:
         shutil.rmtree(database.parent)
-
-
-@pytest.mark.usefixtures("cwd")
-def test_plugin_steps_run_after_the_core_with_their_model_sections() -> None:
-    if "testplugin" not in installed():
-        pytest.skip("rr-testplugin is not installed in this environment")
-    output = run_demo()
-    core_end = output.index(f"== {CORE_STEPS[-1].title} ==")
-    step = output.index("== testplugin: decorated jobs ==")
-    assert step > core_end
-    # The plugin's `models` section switched its feature on for Job: records are decorated.
-    assert "Job#1" in output.split("== testplugin: decorated jobs ==")[1]
 
 
 # -- the pieces -----------------------------------------------------------------------
@@ -205,7 +210,9 @@ def test_the_example_app_has_the_demo_models() -> None:
         assert extra <= {"features", "computed", "activity", "permissions", "defaults"}
 
 
-def test_the_example_app_loads_and_checks_clean(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_the_example_app_loads_and_checks_clean(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
     with (EXAMPLE / "pyproject.toml").open("rb") as handle:
         wanted = set(tomllib.load(handle)["tool"]["reactive-record"]["plugins"])
     missing = wanted - installed()
@@ -213,9 +220,10 @@ def test_the_example_app_loads_and_checks_clean(monkeypatch: pytest.MonkeyPatch)
         pytest.skip(f"the example needs plugins not installed here: {sorted(missing)}")
     monkeypatch.setattr(sys, "path", list(sys.path))
     monkeypatch.delenv(AUTOLOAD_ENV, raising=False)
-    result = CliRunner().invoke(
-        cli, ["--project", str(EXAMPLE), "--database", "sqlite://", "check"]
-    )
+    url = f"sqlite:///{tmp_path / 'fieldservice.db'}"
+    with ReactiveRecord.from_pyproject(EXAMPLE, database=url) as rr:
+        rr.create_tables()
+    result = CliRunner().invoke(cli, ["--project", str(EXAMPLE), "--database", url, "check"])
     assert result.exit_code == 0, result.output
 
 

@@ -36,6 +36,7 @@ def models(demo: Demo) -> None:
             }
             for m in demo.rr.model_definitions()
         ],
+        max_width=None,
     )
     m = demo.rr.models
     demo.say()

@@ -36,7 +36,7 @@ def rr_register_commands(cli: click.Group) -> None:
 
 
 def _demo_step(demo: Any) -> None:
-    jobs = demo.rr.models.Job.order("id").limit(2).all()
+    jobs = demo.rr.models.Job.unscoped().order("id").limit(2).all()
     demo.table([{"id": job.id, "tp_label": job.tp_label} for job in jobs])
 
 
