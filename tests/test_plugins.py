@@ -319,6 +319,43 @@ def test_hook_rr_configure(make_rr: Make, tmp_path: Path) -> None:
     assert "unknown key" in str(raised.value)
 
 
+def test_feature_sections_from_the_toml_drive_the_plugin(tmp_path: Path) -> None:
+    (tmp_path / "pyproject.toml").write_text(
+        textwrap.dedent(
+            """
+            [tool.reactive-record]
+            database = "memory://"
+            plugins = ["testplugin"]
+
+            [tool.reactive-record.testplugin]
+            record = true
+            problems = ["from the toml"]
+
+            [tool.reactive-record.models.Job]
+            fields = { title = "string", status = "string" }
+            features = { testplugin = true }
+
+            [tool.reactive-record.models.Job.testplugin]
+            decorate = true
+            hide = { status = "secret" }
+
+            [tool.reactive-record.models.Note]
+            fields = { body = "string" }
+            testplugin = { decorate = true }  # the section alone does not turn the feature on
+            """
+        )
+    )
+    with ReactiveRecord.from_pyproject(tmp_path) as rr:
+        rr.create_tables()
+        rr.models.Job.create({"title": "a", "status": "open"})
+        rr.models.Job.create({"title": "b", "status": "secret"})
+        rr.models.Note.create({"body": "n"})
+        assert [job.tp_label for job in rr.models.Job.all()] == ["Job#1"]
+        assert "tp_label" not in rr.models.Note.one().extra
+        assert rr.checks() == ["from the toml"]
+        assert plugin.state_of(rr).settings["record"] is True
+
+
 def test_hook_rr_open_store(make_rr: Make) -> None:
     rr = make_rr("testplugin://counted", MODELS, ["testplugin"])
     assert isinstance(rr.store, plugin.CountingStore)

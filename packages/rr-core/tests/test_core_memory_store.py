@@ -7,7 +7,7 @@ import uuid
 from collections.abc import Callable
 
 import pytest
-from reactive_record import MemoryStore, ReactiveRecord, Store, StoreError
+from reactive_record import MemoryStore, PluginNotInstalled, ReactiveRecord, Store, StoreError
 
 Build = Callable[..., ReactiveRecord]
 
@@ -15,6 +15,11 @@ Build = Callable[..., ReactiveRecord]
 def test_it_implements_the_store_protocol(rr: ReactiveRecord) -> None:
     assert isinstance(rr.store, MemoryStore) and isinstance(rr.store, Store)
     assert rr.store.url == "memory://"
+
+
+def test_metadata_needs_the_sql_store(rr: ReactiveRecord) -> None:
+    with pytest.raises(PluginNotInstalled, match="pip install rr-sqlalchemy"):
+        _ = rr.metadata
 
 
 def test_each_instance_has_its_own_memory(build_rr: Build) -> None:
