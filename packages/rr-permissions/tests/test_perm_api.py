@@ -81,17 +81,36 @@ def test_decisions_are_never_stale(rr: ReactiveRecord) -> None:
     assert rr.models.Job.with_permissions(user).find_by(id=job.id).data is None
 
 
-def test_caches_are_bounded(build: Build) -> None:
-    rr = build(STANDARD, permissions={"cache_size": 4})
+def test_caches_are_bounded(build: Build, policies_on_path: str) -> None:
+    custom = {"type": "custom", "function": f"{policies_on_path}:even_priority"}
+    rr = build({**STANDARD, "update": custom}, permissions={"cache_size": 4})
     seed(rr)
     perms = rr.extensions["permissions"].models["Job"]
     jobs = rr.models.Job.unscoped().all()
     for number in range(20):
         user = {"id": number, "role": "admin", "client_id": 1}
         for job in jobs:
-            rr_permissions.allowed(rr, user, "update", "Job", job)
-    assert perms._grants.cache_info().currsize <= 4
-    assert perms._decisions.cache_info().currsize <= 4
+            expected = job.client_id == 1 and job.priority % 2 == 0
+            assert rr_permissions.allowed(rr, user, "update", "Job", job) is expected
+    assert perms._grants.cache_info().currsize == 4
+    assert perms._decisions.cache_info().currsize == 4
+    assert perms._decisions.cache_info().hits == 0
+    for _ in range(3):
+        rr_permissions.allowed(
+            rr, {"id": 19, "role": "admin", "client_id": 1}, "update", "Job", jobs[0]
+        )
+    assert perms._decisions.cache_info().hits == 2
+
+
+def test_python_decisions_follow_new_record_versions(build: Build, policies_on_path: str) -> None:
+    custom = {"type": "custom", "function": f"{policies_on_path}:even_priority"}
+    rr = build({**STANDARD, "update": custom})
+    job = rr.models.Job.create({"title": "x", "client_id": 1, "priority": 2}, user=SYSTEM)
+    assert rr_permissions.allowed(rr, ALICE, "update", "Job", job)
+    changed = rr.models.Job.update(job.id, {"priority": 3}, user=SYSTEM)
+    assert not rr_permissions.allowed(rr, ALICE, "update", "Job", changed)
+    with pytest.raises(PermissionDenied, match="even_priority"):
+        rr.models.Job.update(job.id, {"title": "y"}, user=ALICE)
 
 
 def test_validate_query_permits_with_the_rules_anded_in(rr: ReactiveRecord) -> None:

@@ -43,7 +43,7 @@ def allowed(
         return False
     if is_system(user):
         return state.system_may(action)
-    return perms.allows(user, action, record, rr.clock())
+    return perms.allows(user, action, record)
 
 
 def authorize(

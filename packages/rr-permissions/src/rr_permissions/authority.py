@@ -142,35 +142,51 @@ class ModelPermissions:
 
     # -- grants and decisions -----------------------------------------------------------
 
-    def grant(self, user: Any, action: str, now: dt.datetime) -> g.Grant:
+    def grant(self, user: Any, action: str, now: dt.datetime | None = None) -> g.Grant:
         """What ``user`` may ``action``: a condition for SQL and an optional Python test."""
-        grant = self._grants(_Keyed((user_key(user), action), (user, action, now)))
+        return self._grant_for(user_key(user), user, action, now)
+
+    def _grant_for(self, key: Hashable, user: Any, action: str, now: dt.datetime | None) -> g.Grant:
+        grant = self._grants(_Keyed((key, action), (user, action)))
         if not grant.timeless:  # relative times: bind them to this moment instead
             return self._compose(user, action, now)
         return grant
 
     def _grant(self, keyed: _Keyed) -> g.Grant:
-        user, action, now = keyed.value
-        return self._compose(user, action, now)
+        user, action = keyed.value
+        return self._compose(user, action, None)
 
-    def _compose(self, user: Any, action: str, now: dt.datetime) -> g.Grant:
-        return g.all_of([rule.grant(self.setting, user, now) for _, rule in self.steps(action)])
+    def _compose(self, user: Any, action: str, now: dt.datetime | None) -> g.Grant:
+        moment = now or self.setting.rr.clock()
+        return g.all_of([rule.grant(self.setting, user, moment) for _, rule in self.steps(action)])
 
     def allows(
-        self, user: Any, action: str, record: Mapping[str, Any] | None, now: dt.datetime
+        self,
+        user: Any,
+        action: str,
+        record: Mapping[str, Any] | None,
+        now: dt.datetime | None = None,
     ) -> bool:
-        """Whether ``user`` may ``action`` ``record`` (None: whether any record at all)."""
+        """Whether ``user`` may ``action`` ``record`` (None: whether any record at all).
+
+        Data rules are evaluated in memory from the user's cached grant (cheaper than any
+        cache lookup); decisions that involve Python tests are cached per user, action
+        and record version, unless they also depend on other rows or the clock.
+        """
         if action not in self.actions:
             return False
-        grant = self.grant(user, action, now)
+        key = user_key(user)
+        grant = self._grant_for(key, user, action, now)
         if grant.nothing:
             return False
         if record is None or grant.everything:
             return True
-        key = record_key(record) if grant.pure else None
-        if key is None:
+        if grant.test is None or not grant.pure:
             return grant.allows(record, self.setting.evaluation)
-        return self._decisions(_Keyed((user_key(user), action, key), (grant, record)))
+        version = record_key(record)
+        if version is None:
+            return grant.allows(record, self.setting.evaluation)
+        return self._decisions(_Keyed((key, action, version), (grant, record)))
 
     def _decide(self, keyed: _Keyed) -> bool:
         grant: g.Grant = keyed.value[0]

@@ -97,7 +97,7 @@ def rr_authorize(
         return False
     if is_system(user):
         return state_of(rr).system_may(action)
-    return perms.allows(user, action, record, rr.clock())
+    return perms.allows(user, action, record)
 
 
 @hookimpl
