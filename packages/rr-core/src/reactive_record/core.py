@@ -108,9 +108,14 @@ class ReactiveRecord:
         self._definitions = self._build_models(prefix)
         self.url = cfg.database_url(database, self.settings.get("database"))
         self.store: Store = self._open_store()
-        self._reflect_models()
-        self._computed = self._import_computed(prefix)
-        hook.rr_configure(rr=self, config=self.settings)
+        try:
+            self._reflect_models()
+            self._computed = self._import_computed(prefix)
+            hook.rr_configure(rr=self, config=self.settings)
+        except BaseException:
+            # A start-up that fails must not leak the store's connections.
+            self.store.close()
+            raise
         self.engine = Engine(self, self.store)
         self.models = Models({name: self.engine.handle(m) for name, m in self._definitions.items()})
 
