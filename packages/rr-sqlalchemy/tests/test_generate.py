@@ -1,0 +1,257 @@
+"""``reactive-record generate``: an existing schema round-trips into configuration that loads
+and passes ``check``, and ``--format python`` types the records for mypy."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+from click.testing import CliRunner
+from reactive_record import ConfigError, ReactiveRecord
+from reactive_record.cli import cli
+from rr_sqlalchemy.generate import describe_database, model_name, render_python, render_toml
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - exercised on 3.10 only
+    import tomli as tomllib
+
+#: A small existing database: foreign keys (one cascading, two to the same table),
+#: CHECK constraints, an enum, defaults of every kind, and a table that cannot be a model.
+SCHEMAS = {
+    "postgresql": [
+        "CREATE TYPE job_kind AS ENUM ('repair', 'install')",
+        "CREATE TABLE clients (id SERIAL PRIMARY KEY, name VARCHAR(100) NOT NULL UNIQUE,"
+        " created_at TIMESTAMPTZ NOT NULL DEFAULT now())",
+        "CREATE TABLE users (id SERIAL PRIMARY KEY, email VARCHAR(200) NOT NULL,"
+        " role VARCHAR(20) NOT NULL DEFAULT 'technician'"
+        " CHECK (role IN ('admin', 'manager', 'technician')),"
+        " client_id INTEGER NOT NULL REFERENCES clients (id))",
+        "CREATE TABLE job_tasks (id BIGSERIAL PRIMARY KEY, title VARCHAR(200) NOT NULL,"
+        " priority INTEGER NOT NULL DEFAULT 2 CHECK (priority BETWEEN 1 AND 5),"
+        " state VARCHAR(10) NOT NULL DEFAULT 'pending'"
+        " CHECK (state IN ('pending', 'active', 'done')), kind job_kind,"
+        " amount NUMERIC(10, 2) DEFAULT 0.00,"
+        " meta JSONB NOT NULL DEFAULT '{}'::jsonb, due DATE DEFAULT CURRENT_DATE,"
+        " uid UUID NOT NULL DEFAULT gen_random_uuid(),"
+        " client_id INTEGER NOT NULL REFERENCES clients (id) ON DELETE CASCADE,"
+        " author_id INTEGER REFERENCES users (id), reviewer_id INTEGER REFERENCES users (id))",
+        "CREATE INDEX ix_tasks_state ON job_tasks (state, priority)",
+        "CREATE TABLE tags (job_task_id INTEGER NOT NULL, name VARCHAR(20) NOT NULL,"
+        " PRIMARY KEY (job_task_id, name))",
+    ],
+    "sqlite": [
+        "CREATE TABLE clients (id INTEGER PRIMARY KEY, name VARCHAR(100) NOT NULL UNIQUE,"
+        " created_at DATETIME NOT NULL DEFAULT CURRENT_TIMESTAMP)",
+        "CREATE TABLE users (id INTEGER PRIMARY KEY, email VARCHAR(200) NOT NULL,"
+        " role VARCHAR(20) NOT NULL DEFAULT 'technician'"
+        " CHECK (role IN ('admin', 'manager', 'technician')),"
+        " client_id INTEGER NOT NULL REFERENCES clients (id))",
+        "CREATE TABLE job_tasks (id INTEGER PRIMARY KEY, title VARCHAR(200) NOT NULL,"
+        " priority INTEGER NOT NULL DEFAULT 2 CHECK (priority BETWEEN 1 AND 5),"
+        " state VARCHAR(10) NOT NULL DEFAULT 'pending'"
+        " CHECK (state IN ('pending', 'active', 'done')), amount NUMERIC(10, 2) DEFAULT 0.00,"
+        " meta JSON NOT NULL DEFAULT '{}', due DATE DEFAULT CURRENT_DATE,"
+        " uid CHAR(32) NOT NULL DEFAULT (lower(hex(randomblob(16)))),"
+        " client_id INTEGER NOT NULL REFERENCES clients (id) ON DELETE CASCADE,"
+        " author_id INTEGER REFERENCES users (id), reviewer_id INTEGER REFERENCES users (id))",
+        "CREATE INDEX ix_tasks_state ON job_tasks (state, priority)",
+        "CREATE TABLE tags (job_task_id INTEGER NOT NULL, name VARCHAR(20) NOT NULL,"
+        " PRIMARY KEY (job_task_id, name))",
+    ],
+    "mariadb": [
+        "CREATE TABLE clients (id INT AUTO_INCREMENT PRIMARY KEY, name VARCHAR(100) NOT NULL"
+        " UNIQUE, created_at TIMESTAMP NOT NULL DEFAULT CURRENT_TIMESTAMP)",
+        "CREATE TABLE users (id INT AUTO_INCREMENT PRIMARY KEY, email VARCHAR(200) NOT NULL,"
+        " role VARCHAR(20) NOT NULL DEFAULT 'technician'"
+        " CHECK (role IN ('admin', 'manager', 'technician')),"
+        " client_id INT NOT NULL, FOREIGN KEY (client_id) REFERENCES clients (id))",
+        "CREATE TABLE job_tasks (id BIGINT AUTO_INCREMENT PRIMARY KEY,"
+        " title VARCHAR(200) NOT NULL,"
+        " priority INT NOT NULL DEFAULT 2 CHECK (priority BETWEEN 1 AND 5),"
+        " state ENUM('pending', 'active', 'done') NOT NULL DEFAULT 'pending',"
+        " amount DECIMAL(10, 2) DEFAULT 0.00, meta JSON NOT NULL DEFAULT '{}',"
+        " due DATE DEFAULT curdate(), uid UUID NOT NULL DEFAULT uuid(),"
+        " client_id INT NOT NULL, author_id INT, reviewer_id INT,"
+        " FOREIGN KEY (client_id) REFERENCES clients (id) ON DELETE CASCADE,"
+        " FOREIGN KEY (author_id) REFERENCES users (id),"
+        " FOREIGN KEY (reviewer_id) REFERENCES users (id),"
+        " INDEX ix_tasks_state (state, priority))",
+        "CREATE TABLE tags (job_task_id INT NOT NULL, name VARCHAR(20) NOT NULL,"
+        " PRIMARY KEY (job_task_id, name))",
+    ],
+}
+
+
+@pytest.fixture
+def database(sql_db_url: str) -> Iterator[str]:
+    """The URL of a test database holding the existing schema of its dialect."""
+    engine = sa.create_engine(sql_db_url)
+    with engine.begin() as conn:
+        for statement in SCHEMAS[sa.make_url(sql_db_url).get_backend_name()]:
+            conn.exec_driver_sql(statement)
+    engine.dispose()
+    yield sql_db_url
+
+
+def _generate(*args: str) -> str:
+    result = CliRunner().invoke(cli, ["generate", *args], catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    return result.output
+
+
+def test_model_names_are_singular_camel_case() -> None:
+    assert model_name("job_tasks") == "JobTask"
+    assert model_name("companies") == "Company"
+    assert model_name("boxes") == "Box"
+    assert model_name("2fa_codes") == "T2faCode"
+
+
+def test_generated_toml_describes_the_schema(database: str) -> None:
+    text = _generate("--database", database)
+    models = tomllib.loads(text)["tool"]["reactive-record"]["models"]
+    assert sorted(models) == ["Client", "JobTask", "User"]
+    assert "Skipped table tags" in text
+    task = models["JobTask"]
+    assert task["table"] == "job_tasks"
+    fields = task["fields"]
+    assert fields["id"] == {"type": "integer", "primary_key": True}
+    assert fields["title"] == {"type": "string", "length": 200, "null": False}
+    assert fields["priority"] == {"type": "integer", "default": 2, "null": False}
+    assert fields["amount"] == {"type": "decimal", "precision": 10, "scale": 2}
+    assert fields["meta"] == {"type": "json", "null": False}
+    assert fields["due"] == {"type": "date"}
+    validations = task["validations"]
+    assert validations["title"] == {"presence": True, "length": {"max": 200}}
+    assert validations["priority"]["numericality"] == {"gte": 1, "lte": 5}
+    assert validations["state"]["inclusion"] == ["pending", "active", "done"]
+    if "kind" in fields:
+        assert validations["kind"]["inclusion"] == ["repair", "install"]
+    # The database fills these itself, so creating without them must stay valid.
+    assert validations["meta"]["presence"] is False
+    assert validations["uid"]["presence"] is False
+    assert ["state", "priority"] in task["indexes"]
+    assert task["belongs_to"] == {
+        "client": {"model": "Client", "foreign_key": "client_id"},
+        "author": {"model": "User", "foreign_key": "author_id"},
+        "reviewer": {"model": "User", "foreign_key": "reviewer_id"},
+    }
+    assert models["Client"]["has_many"]["job_tasks"] == {
+        "model": "JobTask",
+        "foreign_key": "client_id",
+        "dependent": "destroy",
+    }
+    assert models["User"]["has_many"] == {
+        "author_job_tasks": {"model": "JobTask", "foreign_key": "author_id"},
+        "reviewer_job_tasks": {"model": "JobTask", "foreign_key": "reviewer_id"},
+    }
+    assert models["User"]["validations"]["role"]["inclusion"] == ["admin", "manager", "technician"]
+    assert models["User"]["fields"]["role"]["default"] == "technician"
+
+
+def _project(tmp_path: Path, database: str, toml: str) -> Path:
+    path = tmp_path / "pyproject.toml"
+    header = f'[project]\nname = "existing"\n\n[tool.reactive-record]\ndatabase = "{database}"\n\n'
+    path.write_text(header + toml)
+    return path
+
+
+def test_generated_config_loads_back_and_check_finds_no_problem(
+    database: str, tmp_path: Path
+) -> None:
+    path = _project(tmp_path, database, _generate("--database", database))
+    with ReactiveRecord.from_pyproject(path) as rr:
+        rr.create_tables()  # only plugins' own tables are missing; the models' exist
+        client = rr.models.Client.create({"name": "Acme"})
+        assert client.created_at is not None
+        task = rr.models.JobTask.create({"title": "Fix", "client_id": client.id})
+        assert (task.priority, task.state, task.meta) == (2, "pending", {})
+        found = rr.models.Client.includes("job_tasks").find(client.id).data
+        assert found is not None and [t.id for t in found.job_tasks] == [task.id]
+    result = CliRunner().invoke(cli, ["--project", str(path), "check"], catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    assert "no problems found" in result.output
+
+
+def test_tables_can_be_chosen_and_unknown_ones_are_refused(database: str) -> None:
+    models = tomllib.loads(_generate("--database", database, "--tables", "clients,users"))
+    assert sorted(models["tool"]["reactive-record"]["models"]) == ["Client", "User"]
+    result = CliRunner().invoke(cli, ["generate", "--database", database, "--tables", "nope"])
+    assert result.exit_code == 2 and "no such table(s): nope" in result.output
+
+
+def test_the_database_comes_from_the_project_when_not_given(database: str, tmp_path: Path) -> None:
+    path = _project(tmp_path, database, "")
+    result = CliRunner().invoke(cli, ["--project", str(path), "generate", "--tables", "users"])
+    assert result.exit_code == 0, result.output
+    assert "[tool.reactive-record.models.User]" in result.output
+
+
+def test_a_non_sql_url_is_refused() -> None:
+    result = CliRunner().invoke(cli, ["generate", "--database", "memory://"])
+    assert result.exit_code == 2 and "SQL databases" in result.output
+
+
+def test_reflecting_a_model_without_fields_matches_the_generated_one(database: str) -> None:
+    engine = sa.create_engine(database)
+    with engine.connect() as conn:
+        described = describe_database(conn).models["JobTask"]
+    engine.dispose()
+    with ReactiveRecord(database=database, models={"JobTask": {"table": "job_tasks"}}) as rr:
+        model = rr.model_definition("JobTask")
+        fields: dict[str, Any] = {
+            name: {k: v for k, v in vars(f).items() if v not in (None, False) and k != "name"}
+            for name, f in model.fields.items()
+        }
+        for name, spec in described["fields"].items():
+            expected = {k: v for k, v in spec.items() if k != "null"}
+            assert {k: v for k, v in fields[name].items() if k != "null"} == expected, name
+            assert model.fields[name].null == spec.get("null", not spec.get("primary_key", False))
+        assert model.validations == described["validations"]
+        assert model.tenant_field == "client_id"
+
+
+def test_a_model_whose_table_is_missing_is_a_config_error(sql_db_url: str) -> None:
+    with pytest.raises(ConfigError, match=r"models\.Job\.table"):
+        ReactiveRecord(database=sql_db_url, models={"Job": {"table": "nope"}})
+
+
+def test_python_format_types_records_for_mypy(database: str, tmp_path: Path) -> None:
+    if not database.startswith("sqlite"):
+        pytest.skip("one database is enough to type-check the generated module")
+    api = pytest.importorskip("mypy.api")
+    engine = sa.create_engine(database)
+    with engine.connect() as conn:
+        module = render_python(describe_database(conn))
+    engine.dispose()
+    assert render_toml  # the TOML renderer is the other format of the same description
+    (tmp_path / "records.py").write_text(module)
+    (tmp_path / "use.py").write_text(
+        "from reactive_record import ReactiveRecord\n"
+        "from records import typed_models\n\n"
+        "def title(rr: ReactiveRecord) -> str:\n"
+        "    task = typed_models(rr).JobTask.first()\n"
+        "    assert task is not None\n"
+        "    return task.title\n\n"
+        "def wrong(rr: ReactiveRecord) -> int:\n"
+        "    task = typed_models(rr).JobTask.first()\n"
+        "    assert task is not None\n"
+        "    return task.title\n"
+    )
+    out, _, status = api.run(
+        [
+            "--strict",
+            "--no-incremental",
+            "--cache-dir",
+            str(tmp_path / ".mypy_cache"),
+            str(tmp_path / "records.py"),
+            str(tmp_path / "use.py"),
+        ]
+    )
+    assert status == 1, out
+    assert out.count("error:") == 1
+    assert 'use.py:12: error: Incompatible return value type (got "str", expected "int")' in out
