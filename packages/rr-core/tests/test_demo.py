@@ -85,6 +85,8 @@ def test_demo_shows_queries_writes_and_errors(output: str) -> None:
         "8 jobs with their clients, assignees and tasks in 4 reads.",
         "RuntimeError: customer cancelled",
         "Job.count()   # unchanged",
+        ">>> with rr.transaction():   # two writes, one notification",
+        "  (no notification)",
     ):
         assert expected in output
 

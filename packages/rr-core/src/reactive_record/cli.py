@@ -165,8 +165,8 @@ def _hook_names() -> list[str]:
 def plugins(as_json: bool) -> None:
     """List installed plugins and the hooks each implements.
 
-    Shows each plugin's name, distribution, version and hooks. Built-in behaviour shows as core.*; the call order of every hook with more than one
-    implementation follows the table.
+    Shows each plugin's name, distribution, version and hooks; built-in behaviour shows
+    as core.*. The call order of every hook with several implementations follows.
     """
     from .plugins import call_order, describe, make_plugin_manager
     from .text_table import render_table

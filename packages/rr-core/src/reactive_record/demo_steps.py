@@ -8,7 +8,7 @@ other's writes.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
@@ -18,6 +18,8 @@ from .errors import ValidationError
 if TYPE_CHECKING:
     from .engine import Plan
     from .model import Model
+    from .records import Record
+    from .snapshots import Snapshot
     from .store import Row, Store
 
 JOB_COLUMNS = ("id", "title", "status", "priority", "client_id", "user_id", "due_date")
@@ -268,6 +270,88 @@ def transactions(demo: Demo) -> None:
     )
 
 
+def live(demo: Demo) -> None:
+    """Live queries: subscribers get each committed change as a diff, once per transaction.
+
+    Works on one client's jobs only, so the seeded data plugin steps show stays as it was.
+    """
+    rr = demo.rr
+    m = rr.models
+    client = m.Client.where(name="Globex Hospital").one().id
+    board = m.Job.by_client(client).open().order("-priority").limit(2)
+    heard: list[Snapshot] = []
+
+    def show(snapshot: Snapshot) -> None:
+        heard.append(snapshot)
+        demo.say(f"  -> {_describe(snapshot)}")
+
+    def write(code: str, action: Callable[[], Any], notifications: int) -> None:
+        demo.say(code)
+        calls = len(heard)
+        action()
+        if len(heard) - calls != notifications:
+            raise AssertionError(f"{code}: {len(heard) - calls} notifications, not {notifications}")
+
+    demo.say(f'>>> board = Job.by_client({client}).open().order("-priority").limit(2)')
+    demo.say(">>> unsubscribe = board.subscribe(show)   # called now, then after each commit")
+    unsubscribe = board.subscribe(show)
+    try:
+        pump = {"title": "Replace failed pump", "client_id": client, "priority": 5}
+        write(f">>> Job.create({pump!r})", lambda: m.Job.create(pump), 1)
+        top = board.all()[0]
+        write(
+            f">>> Job.update({top.id}, {{'status': 'completed'}})   # leaves; the window refills",
+            lambda: m.Job.update(top.id, {"status": "completed"}),
+            1,
+        )
+        first = board.all()[0]
+        write(
+            f">>> Job.update({first.id}, {{'title': 'URGENT: {first.title}'}})",
+            lambda: m.Job.update(first.id, {"title": f"URGENT: {first.title}"}),
+            1,
+        )
+        shown = board.all()
+
+        def both() -> None:
+            with rr.transaction():
+                for job in shown:
+                    m.Job.update(job.id, {"priority": 1})
+
+        demo.say(">>> with rr.transaction():   # two writes, one notification")
+        write("...     Job.update(key, {'priority': 1}) for each job on the board", both, 1)
+        write(
+            f">>> Job.update({top.id}, {{'description': 'invoiced'}})   # not on the board",
+            lambda: m.Job.update(top.id, {"description": "invoiced"}),
+            0,
+        )
+        demo.say("  (no notification)")
+    finally:
+        unsubscribe()
+    demo.show("board.data", board.data, ("id", "title", "status", "priority"))
+    count = m.Job.by_client(client).open().aggregate("count")
+    before = count.data
+    m.Job.update(shown[0].id, {"status": "completed"})
+    demo.show(
+        f'Job.by_client({client}).open().aggregate("count").data   # before, after a completion',
+        [before, count.data],
+    )
+
+
+def _describe(snapshot: Snapshot) -> str:
+    parts = ["data=" + _keys(snapshot.data)]
+    if snapshot.added:
+        parts.append("added=" + _keys(snapshot.added))
+    if snapshot.removed:
+        parts.append("removed=" + _keys(snapshot.removed))
+    if snapshot.changed:
+        parts.append("changed=" + _keys(tuple(new for _old, new in snapshot.changed)))
+    return " ".join(parts)
+
+
+def _keys(records: Sequence[Record]) -> str:
+    return "[" + ", ".join(f"#{record.id}" for record in records) + "]"
+
+
 CORE_STEPS: tuple[Step, ...] = (
     Step("The field-service app", models),
     Step("Queries: where", queries),
@@ -278,6 +362,7 @@ CORE_STEPS: tuple[Step, ...] = (
     Step("Validations: nothing invalid is written", validations),
     Step("Writes", writes),
     Step("Transactions", transactions),
+    Step("Live queries", live),
 )
 
 
