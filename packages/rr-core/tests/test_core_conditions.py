@@ -35,6 +35,8 @@ from reactive_record import conditions as cond
         ({"created_at": "not a date"}, InvalidQuery, "is not a valid datetime"),
         ({"ref": "not-a-uuid"}, InvalidQuery, "is not a valid uuid"),
         ({"amount": "NaN"}, InvalidQuery, "is not a valid decimal"),
+        ({"payload": {"gt": 1}}, InvalidQuery, "Job.payload is json: JSON values have no order"),
+        ({"payload": {"between": [1, 2]}}, InvalidQuery, "JSON values have no order"),
     ],
 )
 def test_bad_conditions_raise_named_errors(
@@ -50,6 +52,16 @@ def test_unknown_field_carries_model_field_and_known_fields(rr: ReactiveRecord) 
         rr.models.Job.where(titel="x")
     assert (raised.value.model, raised.value.field) == ("Job", "titel")
     assert "known fields: amount, client_id" in str(raised.value)
+
+
+def test_json_fields_compare_for_equality_and_null(rr: ReactiveRecord) -> None:
+    jobs = rr.models.Job
+    jobs.create({"title": "aa", "payload": {"tags": ["x"]}})
+    jobs.create({"title": "bb", "payload": [1, 2]})
+    jobs.create({"title": "cc"})
+    assert jobs.where(payload=None).pluck("title") == ["cc"]
+    assert jobs.where(payload={"is_null": False}).pluck("title") == ["aa", "bb"]
+    assert jobs.where(payload={"in": [[1, 2]]}).pluck("title") == ["bb"]
 
 
 def test_literals_are_coerced_to_the_field_type(rr: ReactiveRecord) -> None:

@@ -82,6 +82,7 @@ def test_order_limit_offset_and_count(rr: ReactiveRecord) -> None:
         (lambda q: q.offset(True), "non-negative integer"),
         (lambda q: q.order("-"), "order terms are field names"),
         (lambda q: q.order("titel"), "no field 'titel'"),
+        (lambda q: q.order("-payload"), "Job.payload is json: JSON values have no order"),
         (lambda q: q.includes("taskz"), "no field 'taskz'"),
         (lambda q: q.with_ttl("soon"), "not a duration"),
     ],

@@ -199,6 +199,13 @@ def _compare(model: Model, name: str, op: str, raw: Any) -> Node:
                 field=name,
             )
         return Compare(name, op, raw)
+    if field.type == "json" and op in ORDERING_OPERATORS:
+        # JSON documents have no order (Python would raise TypeError comparing a dict).
+        raise InvalidQuery(
+            f"{model.name}.{name} is json: JSON values have no order, so no {op}",
+            model=model.name,
+            field=name,
+        )
     if op in STRING_OPERATORS and field.type not in ("string", "text"):
         raise InvalidQuery(
             f"{model.name}.{name}: {op} needs a string field, and {name} is {field.type}",

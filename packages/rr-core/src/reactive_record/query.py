@@ -90,7 +90,8 @@ def parse_order(model: Model, terms: Sequence[str]) -> tuple[tuple[str, bool], .
             raise InvalidQuery(f"{model.name}: order terms are field names, not {term!r}")
         descending = term.startswith("-")
         name = term.lstrip("-+")
-        model.field(name)
+        if model.field(name).type == "json":
+            raise InvalidQuery(f"{model.name}.{name} is json: JSON values have no order")
         out.append((name, descending))
     return tuple(out)
 
