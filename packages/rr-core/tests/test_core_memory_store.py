@@ -47,6 +47,19 @@ def test_primary_keys(build_rr: Build) -> None:
     assert clients.count() == 4
 
 
+def test_an_update_may_change_the_primary_key(build_rr: Build) -> None:
+    rr = build_rr()
+    clients = rr.models.Client
+    clients.create({"name": "a"})
+    clients.create({"name": "b"})
+    assert clients.update(1, {"id": 3}).id == 3
+    assert clients.find(3).data.name == "a"  # type: ignore[union-attr]
+    assert clients.create({"name": "c"}).id == 4  # the moved key is taken
+    with pytest.raises(StoreError, match="Client 3 already exists"):
+        clients.update(2, {"id": 3})
+    assert [(c.id, c.name) for c in clients.all()] == [(2, "b"), (3, "a"), (4, "c")]
+
+
 def test_uuid_primary_keys_are_generated(build_rr: Build) -> None:
     rr = build_rr({"Doc": {"primary_key": "key", "fields": {"key": "uuid", "name": "string"}}})
     doc = rr.models.Doc.create({"name": "a"})

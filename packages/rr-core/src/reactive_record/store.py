@@ -226,7 +226,13 @@ class MemoryTransaction:
             if value is None and not model.fields[name].null:
                 raise StoreError(f"{model.name}.{name} may not be NULL (NOT NULL constraint)")
         row.update(values)
-        table[change.key] = row
+        key = row[model.primary_key]
+        if key != change.key:
+            # The primary key itself changed: re-key the row, as unique as an INSERT's.
+            if key in table:
+                raise StoreError(f"{model.name} {key!r} already exists (primary key)")
+            del table[change.key]
+        table[key] = row
         return dict(row)
 
     def insert(self, model: Model, values: Mapping[str, Any]) -> Row:
