@@ -117,7 +117,7 @@ def test_demo_without_plugins_falls_back_to_memory(
     monkeypatch.setenv(AUTOLOAD_ENV, "1")
     output = run_demo()
     assert FALLBACK in output
-    assert "Plugin features installed: none" in output
+    assert "Plugins: none (rr-core alone)" in output
     assert f"{len(CORE_STEPS)} of {len(CORE_STEPS)} steps ran cleanly" in output
 
 

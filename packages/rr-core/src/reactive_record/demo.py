@@ -24,7 +24,7 @@ from .actors import SYSTEM
 from .core import ReactiveRecord
 from .demo_app import MODELS, seed
 from .errors import ConfigError, PluginNotInstalled, ReactiveRecordError
-from .plugins import make_plugin_manager
+from .plugins import BUILTIN_PREFIX, make_plugin_manager
 from .records import Record
 from .text_table import MAX_CELL, cell, render_table
 
@@ -190,9 +190,8 @@ def run(keep: bool = False, echo: Callable[[str], None] = click.echo) -> int:
 
 
 def _summary(rr: ReactiveRecord) -> str:
-    features = sorted(rr.features)
-    plugins = ", ".join(features) if features else "none (only rr-core is installed)"
-    return f"Plugin features installed: {plugins}"
+    names = [n for n, _ in rr.plugin_manager.list_name_plugin() if not n.startswith(BUILTIN_PREFIX)]
+    return f"Plugins: {', '.join(sorted(names)) if names else 'none (rr-core alone)'}"
 
 
 def _run_steps(demo: Demo, steps: Sequence[Step], *, as_system: bool) -> int:
