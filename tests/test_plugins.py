@@ -272,7 +272,28 @@ def test_instances_do_not_share_caches_users_or_extensions(make_rr: Make) -> Non
         assert first.models.Job.where(title="x").spec.option("user") == alice
         assert second.models.Job.where(title="x").spec.option("user") is None
     assert first.models.Job.tp_tagged("x").spec.option("tp_tag") == "x"
-    assert first.engine.live is not second.engine.live
+
+
+def test_instances_do_not_share_live_queries_or_cached_results(make_rr: Make) -> None:
+    first = make_rr("memory://", MODELS, ["testplugin"])
+    second = make_rr("memory://", MODELS, ["testplugin"])
+    seen: dict[str, list[tuple[str, ...]]] = {"first": [], "second": []}
+    queries = {
+        name: rr.models.Job.where(status="open").with_ttl("1h")
+        for name, rr in (("first", first), ("second", second))
+    }
+    assert queries["first"].spec.fingerprint == queries["second"].spec.fingerprint
+    stops = [
+        query.subscribe(
+            lambda snap, name=name: seen[name].append(tuple(r.title for r in snap.data))
+        )
+        for name, query in queries.items()
+    ]
+    first.models.Job.create({"title": "a", "status": "open"})
+    assert seen == {"first": [(), ("a",)], "second": [()]}
+    assert queries["second"].all() == ()  # the same fingerprint, its own cache
+    for stop in stops:
+        stop()
 
 
 # -- each hook, through the plugin ------------------------------------------------------
