@@ -180,27 +180,6 @@ def decode_changes(changes: Any) -> Any:
     return out
 
 
-def encode_changes(changes: Any) -> Any:
-    """Decoded field changes back in their stored form (the inverse of :func:`decode_changes`)."""
-    if not isinstance(changes, list):
-        return changes
-    out = []
-    for change in changes:
-        if not isinstance(change, Mapping):
-            out.append(change)
-            continue
-        encoded = dict(change)
-        data_type = str(change.get("data_type"))
-        for key in ("old_value", "new_value"):
-            value = change.get(key)
-            try:
-                encoded[key] = encode(value, data_type)
-            except (TypeError, ValueError, AttributeError):
-                encoded[key] = value
-        out.append(encoded)
-    return out
-
-
 def json_safe(value: Any, where: str = "value") -> Any:
     """``value`` as plain JSON (for metadata): dates, decimals and UUIDs become text.
 
