@@ -78,6 +78,26 @@ def test_chained_where_order_does_not_change_the_fingerprint(
 
 
 @settings(max_examples=40, deadline=None)
+@given(values=st.lists(st.integers(0, 50), min_size=1, max_size=6), data=st.data())
+def test_in_lists_and_nesting_are_canonical(
+    static_rr: ReactiveRecord, values: list[int], data: st.DataObject
+) -> None:
+    jobs = static_rr.models.Job
+    shuffled = data.draw(st.permutations(values))
+    assert (
+        jobs.where(priority=values).spec.fingerprint
+        == jobs.where(priority=list(shuffled) + values[:1]).spec.fingerprint
+    )
+    chained = jobs.where(priority=values).where(status="active")
+    nested = jobs.where({"and": [{"status": "active"}, {"and": [{"priority": shuffled}]}]})
+    assert chained.spec.fingerprint == nested.spec.fingerprint
+    assert (
+        chained.spec.fingerprint
+        != jobs.where({"or": [{"priority": values}, {"status": "active"}]}).spec.fingerprint
+    )
+
+
+@settings(max_examples=40, deadline=None)
 @given(
     a=st.fixed_dictionaries({"id": st.integers(1, 5), "role": st.sampled_from(["admin", "tech"])}),
     b=st.fixed_dictionaries({"id": st.integers(1, 5), "role": st.sampled_from(["admin", "tech"])}),
