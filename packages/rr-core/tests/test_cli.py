@@ -286,3 +286,11 @@ def test_check_without_a_pyproject_is_an_error(runner: CliRunner) -> None:
     result = runner.invoke(cli, ["check"])
     assert result.exit_code == 2
     assert "no pyproject.toml" in result.output
+
+
+def test_check_on_a_folder_without_a_pyproject_is_an_error(
+    runner: CliRunner, tmp_path: Path
+) -> None:
+    result = runner.invoke(cli, ["--project", str(tmp_path), "check"])
+    assert result.exit_code == 2
+    assert "no pyproject.toml at" in result.output

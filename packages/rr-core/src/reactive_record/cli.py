@@ -235,6 +235,8 @@ def check(ctx: click.Context) -> None:
         raise CommandError(f"no pyproject.toml in {Path.cwd()} or above; pass --project PATH")
     if path.is_dir():
         path = path / "pyproject.toml"
+    if not path.is_file():
+        raise CommandError(f"no pyproject.toml at {path}")
     project.path = path
     try:
         problems = reference_problems(path)
