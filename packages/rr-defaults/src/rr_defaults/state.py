@@ -1,0 +1,85 @@
+"""The plugin's state on one instance (``rr.extensions["defaults"]``): settings and a cache.
+
+What the database declares is read once per model, through the store's
+``rr_schema_defaults`` hook, and kept until :meth:`DefaultsState.refresh` (after a
+migration). Nothing lives in module globals, so instances in one process stay apart.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+from reactive_record import ConfigError, Query, SchemaDefault
+from reactive_record.model import Model
+
+from .config import FEATURE, Settings
+from .defaults import ModelDefaults
+
+if TYPE_CHECKING:
+    from reactive_record import ReactiveRecord
+
+ModelRef = str | Model | Query[Any]
+
+
+class DefaultsState:
+    """Every model's settings on one instance, and its resolved defaults, cached."""
+
+    def __init__(
+        self, rr: ReactiveRecord, settings: Mapping[str, Settings], project: Settings
+    ) -> None:
+        self.rr = rr
+        self.settings = dict(settings)
+        self.project = project
+        self._cache: dict[str, ModelDefaults] = {}
+        self._lock = threading.Lock()
+
+    def settings_for(self, model: Model) -> Settings:
+        """The model's settings (the project's when it has no section)."""
+        return self.settings.get(model.name, self.project)
+
+    def defaults(self, model: Model) -> ModelDefaults:
+        """The model's resolved defaults, reading the database's on first use."""
+        found = self._cache.get(model.name)
+        if found is None:
+            with self._lock:
+                found = self._cache.get(model.name)
+                if found is None:
+                    found = ModelDefaults(model, self.settings_for(model), self.declared(model))
+                    self._cache[model.name] = found
+        return found
+
+    def declared(self, model: Model) -> Mapping[str, SchemaDefault]:
+        """What the database declares for ``model``'s columns (empty when it cannot say)."""
+        found = self.rr.plugin_manager.hook.rr_schema_defaults(rr=self.rr, model=model)
+        return dict(found or {})
+
+    def refresh(self, model: Model | None = None) -> None:
+        """Forget what was read from the database (one model's, or every model's)."""
+        with self._lock:
+            if model is None:
+                self._cache.clear()
+            else:
+                self._cache.pop(model.name, None)
+
+
+def state_of(rr: ReactiveRecord) -> DefaultsState:
+    """The plugin's state on ``rr``; ConfigError when the plugin is not loaded there."""
+    state = rr.extensions.get(FEATURE)
+    if not isinstance(state, DefaultsState):
+        raise ConfigError(
+            f"{rr.config_prefix}.plugins",
+            rr.settings.get("plugins"),
+            f"a list that includes {FEATURE!r} (rr-defaults is not loaded on this instance)",
+        )
+    return state
+
+
+def resolve_model(rr: ReactiveRecord, model: ModelRef) -> Model:
+    """A model given by name, definition or handle (``"Job"``, ``rr.models.Job``)."""
+    if isinstance(model, Query):
+        return model.model
+    if isinstance(model, Model):
+        return model
+    return rr.model_definition(model)
