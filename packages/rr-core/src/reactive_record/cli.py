@@ -223,9 +223,9 @@ def _table(value: Any) -> dict[str, Any]:
 def check(ctx: click.Context) -> None:
     """Report problems in the project and from every plugin's checks.
 
-    Checks the configuration, its "pkg.mod:func" references, and asks every plugin
-    (``rr_checks``). A configuration that does not load counts as a problem here. Exit status 1 when
-    there is any problem, 0 when there is none.
+    Checks the configuration and its "pkg.mod:func" references, and asks every plugin
+    (``rr_checks``). A configuration that does not load counts as a problem here. Exit
+    status 1 when there is any problem, 0 when there is none.
     """
     from .config import find_pyproject
 
@@ -264,9 +264,9 @@ def check(ctx: click.Context) -> None:
 def demo(ctx: click.Context, keep: bool) -> None:
     """Build a small field-service app and walk through the API.
 
-    The app lives in a temporary folder (SQLite with rr-sqlalchemy, else memory). Needs no
-    project and writes nothing in the current folder. Installed plugins add
-    their own steps. Exit status 1 when a step fails.
+    The app lives in a temporary folder (SQLite with rr-sqlalchemy, else memory). Needs
+    no project and writes nothing in the current folder. Installed plugins add their own
+    steps. Exit status 1 when a step fails.
     """
     from .demo import run
 
