@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from reactive_record import ConfigError, PluginNotInstalled, ReactiveRecord
+from reactive_record import ConfigError, PluginNotInstalled, ReactiveRecord, ReactiveRecordError
 
 PROJECT = """
 [project]
@@ -208,6 +208,57 @@ def test_a_section_for_a_missing_plugin_is_an_unknown_key() -> None:
     with pytest.raises(ConfigError) as raised:
         ReactiveRecord("memory://", {"Job": {"fields": {"n": "integer"}, "nosuch": {}}})
     assert raised.value.path == "reactive-record.models.Job.nosuch"
+
+
+def test_computed_references_import_from_the_project_root(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    package = tmp_path / "fieldapp_computed_probe"
+    package.mkdir()
+    (package / "__init__.py").write_text("")
+    (package / "labels.py").write_text(
+        "def job_label(job):\n    return f'#{job.id} {job.title}'\n"
+        "def broken(job):\n    raise KeyError('oops')\n"
+    )
+    monkeypatch.syspath_prepend(str(tmp_path))  # restored (and root removed) after the test
+    write(
+        tmp_path,
+        """
+        [tool.reactive-record]
+        database = "memory://"
+        plugins = []
+        [tool.reactive-record.models.Job]
+        fields = { title = "string" }
+        computed = { label = "fieldapp_computed_probe.labels:job_label" }
+        [tool.reactive-record.models.Bad]
+        fields = { title = "string" }
+        computed = { label = "fieldapp_computed_probe.labels:broken" }
+        """,
+    )
+    with ReactiveRecord.from_pyproject(tmp_path) as rr:
+        rr.create_tables()
+        rr.models.Job.create({"title": "Fix"})
+        assert rr.models.Job.one().label == "#1 Fix"
+        rr.models.Bad.create({"title": "x"})
+        with pytest.raises(ReactiveRecordError) as raised:
+            rr.models.Bad.all()
+        assert "computed property Bad.label failed for Bad 1: KeyError" in str(raised.value)
+
+
+@pytest.mark.parametrize(
+    ("reference", "says"),
+    [
+        ("no_colon_here", "a reference like 'package.module:function'"),
+        ("no_such_module_xyz:f", "an importable module"),
+        ("json:no_such_function", "json has no attribute 'no_such_function'"),
+    ],
+)
+def test_bad_computed_references(reference: str, says: str) -> None:
+    models = {"Job": {"fields": {"title": "string"}, "computed": {"label": reference}}}
+    with pytest.raises(ConfigError) as raised:
+        ReactiveRecord("memory://", models, plugins=[])
+    assert raised.value.path == "reactive-record.models.Job.computed.label"
+    assert says in str(raised.value)
 
 
 def test_an_unknown_database_url() -> None:
