@@ -81,7 +81,7 @@ def test_python_dash_m_runs_the_same_command(tmp_path: Path) -> None:
     assert "demo" in done.stdout
 
 
-def test_installed_plugins_add_their_commands(runner: CliRunner) -> None:
+def test_hook_rr_register_commands_adds_plugin_commands(runner: CliRunner) -> None:
     if "testplugin" not in installed():
         pytest.skip("rr-testplugin is not installed in this environment")
     assert "tp-models" in runner.invoke(cli, ["--help"]).output
@@ -266,7 +266,7 @@ def test_check_reports_a_config_that_does_not_load(runner: CliRunner, tmp_path: 
     assert "Traceback" not in result.output
 
 
-def test_check_reports_plugin_problems(runner: CliRunner, tmp_path: Path) -> None:
+def test_hook_rr_checks_problems_make_check_fail(runner: CliRunner, tmp_path: Path) -> None:
     if "testplugin" not in installed():
         pytest.skip("rr-testplugin is not installed in this environment")
     text = PROJECT.replace("plugins = []", 'plugins = ["testplugin"]')

@@ -101,7 +101,7 @@ def test_demo_runs_on_sqlite_when_rr_sqlalchemy_opens_it(output: str) -> None:
         )
 
 
-def test_plugin_steps_run_after_the_core_with_their_model_sections(output: str) -> None:
+def test_hook_rr_demo_steps_run_after_the_core_with_their_models(output: str) -> None:
     if "testplugin" not in installed():
         pytest.skip("rr-testplugin is not installed in this environment")
     core_end = output.index(f"== {CORE_STEPS[-1].title} ==")
