@@ -200,7 +200,7 @@ def test_malformed_toml(tmp_path: Path) -> None:
         [tool.reactive-record]
         database = "memory://"
         [tool.reactive-record.models.Job]
-        fields = { title = "string", }
+        fields = { title = string }
         """,
     )
     with pytest.raises(ConfigError) as raised:
