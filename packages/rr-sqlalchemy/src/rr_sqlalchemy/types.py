@@ -202,6 +202,9 @@ def from_db(kind: str, field: Field) -> Convert | None:
             "json": _json_in,
             "boolean": _bool_in,
         }.get(t)
+    if kind == POSTGRESQL and t == "datetime":
+        # A table made elsewhere (a reflected model) may hold timestamp without time zone.
+        return _aware_utc
     return None
 
 
