@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from reactive_record import conditions as cond
@@ -40,20 +40,20 @@ class Grant:
     test: Test | None = None
     timeless: bool = True
     pure: bool = True
+    #: Whether the grant allows every record / no record at all (computed once).
+    everything: bool = field(init=False, repr=False)
+    nothing: bool = field(init=False, repr=False)
+    _filters: bool = field(init=False, repr=False)
 
-    @property
-    def everything(self) -> bool:
-        """Whether the grant allows every record."""
-        return self.test is None and self.condition == cond.TRUE
-
-    @property
-    def nothing(self) -> bool:
-        """Whether the grant allows no record at all."""
-        return self.condition == cond.FALSE
+    def __post_init__(self) -> None:
+        filters = self.condition != cond.TRUE
+        object.__setattr__(self, "_filters", filters)
+        object.__setattr__(self, "everything", self.test is None and not filters)
+        object.__setattr__(self, "nothing", self.condition == cond.FALSE)
 
     def allows(self, record: Mapping[str, Any], evaluation: Evaluation) -> bool:
         """Whether ``record`` is allowed: it matches the condition and passes the test."""
-        if self.condition != cond.TRUE and not cond.matches(
+        if self._filters and not cond.matches(
             self.condition, record, evaluation.model, evaluation.related
         ):
             return False
@@ -102,7 +102,11 @@ def all_of(grants: Sequence[Grant]) -> Grant:
         return ALLOW
     if len(kept) == 1:
         return kept[0]
-    conditions = [g.condition for g in kept if g.condition != cond.TRUE]
+    # The same condition twice (read and update both "client_member") is ANDed once.
+    conditions: list[cond.Node] = []
+    for grant in kept:
+        if grant.condition != cond.TRUE and grant.condition not in conditions:
+            conditions.append(grant.condition)
     tests = [g.test for g in kept if g.test is not None]
     condition = cond.conjoin(*conditions) if conditions else cond.TRUE
     test: Test | None = None
