@@ -171,6 +171,11 @@ CONFIG_MISTAKES = [
         "tool.reactive-record.models.Job.scopes.count",
         "a name that is not a query method",
     ),
+    (
+        {"models": {"Job": {"fields": {"n": "integer"}, "ttl": {"find": "soon"}}}},
+        "tool.reactive-record.models.Job.ttl.find",
+        "'soon' is not a duration like '30s'",
+    ),
     ({"system_writes": "maybe"}, "tool.reactive-record.system_writes", "Not a valid boolean"),
     ({"plugins": "testplugin"}, "tool.reactive-record.plugins", "a list of plugin names"),
 ]

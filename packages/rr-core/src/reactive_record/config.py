@@ -16,6 +16,7 @@ from typing import Any
 from marshmallow import RAISE, Schema, fields, pre_load, validate
 from marshmallow import ValidationError as SchemaError
 
+from .durations import parse_ttl
 from .errors import ConfigError
 from .model import FIELD_TYPES
 
@@ -140,13 +141,21 @@ class ValidationsSchema(_Strict):
 TTL_KINDS = ("find", "collection", "scopes", "preload")
 
 
+def _ttl(text: str) -> None:
+    """A TTL the cache understands, or a marshmallow error saying what is allowed."""
+    try:
+        parse_ttl(text)
+    except ValueError as exc:
+        raise SchemaError(f"{exc}, 'none' or 'forever'") from None
+
+
 class TtlSchema(_Strict):
     """``ttl = { find = "2h", collection = "1h", scopes = "30m", preload = "4h" }``."""
 
-    find = fields.String()
-    collection = fields.String()
-    scopes = fields.String()
-    preload = fields.String()
+    find = fields.String(validate=_ttl)
+    collection = fields.String(validate=_ttl)
+    scopes = fields.String(validate=_ttl)
+    preload = fields.String(validate=_ttl)
 
 
 def model_schema(features: Iterable[str]) -> type[Schema]:
