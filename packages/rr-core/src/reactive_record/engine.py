@@ -416,8 +416,11 @@ class Engine:
         order: tuple[tuple[str, bool], ...] = (),
         limit: int | None = None,
     ) -> tuple[Record, ...]:
-        # Scoped like the parent read: same user, same options, so permissions apply.
-        options = tuple((k, v) for k, v in plan.spec.options if k not in ("computed", "ttl"))
+        # Scoped like the parent read: same user, same options, so permissions apply; but
+        # related records are read, whatever action the parent was listed for.
+        options = tuple(
+            (k, v) for k, v in plan.spec.options if k not in ("computed", "ttl", "action")
+        )
         node = cond.parse(dict(where), target, self.model_named)
         spec = QuerySpec(target.name, node, order, limit, 0, nested, options)
         child_plan = self.plan(spec, plan.now)
