@@ -83,8 +83,8 @@ def test_the_plugin_is_found_through_its_entry_point(make_rr: Make) -> None:
     rr = make_rr("memory://", MODELS)
     assert "testplugin" in names(rr) and names(rr) >= BUILTINS
     assert rr.plugin_manager.get_plugin("testplugin") is plugin.plugin
-    dists = {p.__name__: d.project_name for p, d in rr.plugin_manager.list_plugin_distinfo()}
-    assert dists["rr_testplugin.plugin"] == "rr-testplugin"
+    dists = {id(p): d.project_name for p, d in rr.plugin_manager.list_plugin_distinfo()}
+    assert dists[id(plugin.plugin)] == "rr-testplugin"
     assert "testplugin" in rr.features
 
 
@@ -283,12 +283,11 @@ def test_instances_do_not_share_live_queries_or_cached_results(make_rr: Make) ->
         for name, rr in (("first", first), ("second", second))
     }
     assert queries["first"].spec.fingerprint == queries["second"].spec.fingerprint
-    stops = [
-        query.subscribe(
-            lambda snap, name=name: seen[name].append(tuple(r.title for r in snap.data))
-        )
-        for name, query in queries.items()
-    ]
+
+    def listener(name: str) -> Callable[[Any], None]:
+        return lambda snapshot: seen[name].append(tuple(r.title for r in snapshot.data))
+
+    stops = [query.subscribe(listener(name)) for name, query in queries.items()]
     first.models.Job.create({"title": "a", "status": "open"})
     assert seen == {"first": [(), ("a",)], "second": [()]}
     assert queries["second"].all() == ()  # the same fingerprint, its own cache
