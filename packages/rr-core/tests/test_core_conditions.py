@@ -79,7 +79,9 @@ def test_literals_are_coerced_to_the_field_type(rr: ReactiveRecord) -> None:
 
 
 def test_none_means_is_null_and_lists_mean_in(rr: ReactiveRecord) -> None:
-    parse = lambda data: cond.parse(data, rr.models.Job.model, rr.model_definition)  # noqa: E731
+    def parse(data: Any) -> cond.Node:
+        return cond.parse(data, rr.models.Job.model, rr.model_definition)
+
     assert parse({"user_id": None}) == cond.Compare("user_id", "is_null", True)
     assert parse({"user_id": {"ne": None}}) == cond.Compare("user_id", "is_null", False)
     assert parse({"user_id": [1, 2]}) == cond.Compare("user_id", "in", (1, 2))

@@ -38,11 +38,11 @@ def odd(build_rr: Callable[..., ReactiveRecord]) -> ReactiveRecord:
 def test_records_are_immutable() -> None:
     record = Record("Job", {"id": 1, "title": "Fix"})
     with pytest.raises(AttributeError, match="immutable"):
-        record.title = "x"  # type: ignore[misc]
+        record.title = "x"
     with pytest.raises(AttributeError, match="immutable"):
         del record.title
     with pytest.raises(TypeError):
-        record["title"] = "x"  # type: ignore[index]
+        record["title"] = "x"
     with pytest.raises(AttributeError, match="Job record has no field or attribute 'nope'"):
         _ = record.nope
     source = {"id": 1}
