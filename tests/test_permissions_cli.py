@@ -64,7 +64,7 @@ def explain(path: Path, key: str, user: str, action: str = "read") -> tuple[int,
     return run(path, "permissions", "explain", "Job", key, "--user", user, "--action", action)
 
 
-def test_explain_prints_which_rule_denied(tmp_path: Path) -> None:
+def test_hook_rr_register_commands_explain_prints_which_rule_denied(tmp_path: Path) -> None:
     path = project(tmp_path, 'assign = { type = "owner" }')
     code, output = explain(path, "1", "1", "update")
     assert code == 0, output
@@ -93,7 +93,7 @@ def test_explain_takes_a_json_user_and_reports_mistakes(tmp_path: Path) -> None:
     assert code == 2 and "no action 'fly'" in output
 
 
-def test_check_reports_actions_without_rules(tmp_path: Path) -> None:
+def test_hook_rr_checks_reports_actions_without_rules(tmp_path: Path) -> None:
     path = project(tmp_path)
     code, output = run(path, "check")
     assert code == 1

@@ -22,7 +22,7 @@ def rr(build: Build) -> ReactiveRecord:
     return made
 
 
-def test_allowed_and_rr_authorize_agree(rr: ReactiveRecord) -> None:
+def test_hook_rr_authorize_agrees_with_allowed(rr: ReactiveRecord) -> None:
     job_model = rr.model_definition("Job")
     for job in rr.models.Job.unscoped().all():
         for user in (ALICE, TOM, RAJ, VIEWER):

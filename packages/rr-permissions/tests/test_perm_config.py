@@ -53,7 +53,9 @@ def configure(section: Any, **config: Any) -> ReactiveRecord:
         ({"hidden_fields": {"viewer": ["nope"]}}, f"{PATH}.hidden_fields.viewer", "a field"),
     ],
 )
-def test_mistakes_name_the_toml_path(section: Any, path: str, fragment: str) -> None:
+def test_hook_rr_configure_mistakes_name_the_toml_path(
+    section: Any, path: str, fragment: str
+) -> None:
     with pytest.raises(ConfigError) as caught:
         configure(section)
     assert caught.value.path == path

@@ -35,7 +35,7 @@ def test_unscoped_reads_everything(rr: ReactiveRecord) -> None:
     assert rr.models.Job.unscoped().count() == 12
 
 
-def test_reads_are_scoped_to_the_tenant(rr: ReactiveRecord) -> None:
+def test_hook_rr_plan_query_scopes_reads_to_the_tenant(rr: ReactiveRecord) -> None:
     jobs = rr.models.Job
     mine = jobs.with_permissions(ALICE).all()
     assert mine and {job.client_id for job in mine} == {1}
@@ -80,7 +80,7 @@ def test_an_undeclared_action_is_an_error(rr: ReactiveRecord) -> None:
         rr.models.Job.with_permissions(ALICE, "asign").all()
 
 
-def test_with_permissions_for_another_action(rr: ReactiveRecord) -> None:
+def test_hook_rr_query_methods_with_permissions_for_another_action(rr: ReactiveRecord) -> None:
     jobs = rr.models.Job
     tenant = jobs.unscoped().where(client_id=1).count()
     assert tenant > 0
@@ -105,7 +105,7 @@ def test_includes_are_scoped(build: Build) -> None:
         )
 
 
-def test_hidden_fields_are_dropped_for_the_role(rr: ReactiveRecord) -> None:
+def test_hook_rr_decorate_records_hides_fields_by_role(rr: ReactiveRecord) -> None:
     job = rr.models.Job.with_permissions(TOM).first()
     assert job is not None and "secret_note" not in job
     assert "secret_note" in (rr.models.Job.with_permissions(ALICE).first() or {})

@@ -41,7 +41,7 @@ def a_job(rr: ReactiveRecord, client_id: int) -> Any:
     return job
 
 
-def test_refusal_reads_like_a_sentence(rr: ReactiveRecord) -> None:
+def test_hook_rr_authorize_change_refusal_reads_like_a_sentence(rr: ReactiveRecord) -> None:
     job = a_job(rr, 1)
     with unchanged(rr), pytest.raises(PermissionDenied) as caught:
         rr.models.Job.update(job.id, {"status": "active"}, user=VIEWER)
@@ -89,7 +89,9 @@ def test_creating_for_another_tenant_or_role_is_refused(rr: ReactiveRecord) -> N
             rr.models.Job.create({"title": "x", "client_id": 1}, user=TOM)
 
 
-def test_fields_the_role_may_not_write_are_named(rr: ReactiveRecord) -> None:
+def test_hook_rr_rewrite_change_notes_written_fields_so_forbidden_ones_are_named(
+    rr: ReactiveRecord,
+) -> None:
     job = a_job(rr, 1)
     with unchanged(rr), pytest.raises(PermissionDenied) as caught:
         rr.models.Job.update(job.id, {"status": "active", "priority": 5}, user=TOM)
