@@ -109,3 +109,10 @@ def test_top_level_section_is_validated() -> None:
 def test_policies_module_is_found_by_naming_convention(policies_on_path: str) -> None:
     with configure({}, permissions={"policies": policies_on_path}) as rr:
         assert rr.extensions["permissions"].models["Job"].policy.__name__ == "JobPolicy"
+
+
+def test_a_policies_module_that_does_not_import_is_named() -> None:
+    with pytest.raises(ConfigError) as caught:
+        configure({}, permissions={"policies": "no_such_policies"})
+    assert caught.value.path == "tool.reactive-record.permissions.policies"
+    assert "an importable module" in str(caught.value)

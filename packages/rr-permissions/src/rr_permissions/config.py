@@ -9,8 +9,10 @@ what is allowed.
 from __future__ import annotations
 
 import importlib
+import sys
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
 from marshmallow import RAISE, Schema, fields, validate
@@ -111,7 +113,7 @@ def section_schema(actions: tuple[str, ...]) -> Schema:
 class Settings:
     """The parsed top-level section."""
 
-    policies: str | None
+    policies: ModuleType | None
     cache_size: int
     user_model: str | None
     user_loader: Callable[[ReactiveRecord, str], Any] | None
@@ -137,7 +139,7 @@ def load_settings(rr: ReactiveRecord, data: Any, path: str) -> Settings:
         raise ConfigError(f"{path}.user_model", user_model, f"a model ({', '.join(names)})")
     loader = loaded.get("user_loader")
     return Settings(
-        loaded.get("policies"),
+        _module(loaded.get("policies"), f"{path}.policies", rr),
         loaded["cache_size"],
         user_model,
         import_reference(loader, f"{path}.user_loader", rr.root) if loader else None,
@@ -197,6 +199,18 @@ def load_model(
     return ModelConfig(actions, parsed, policy, permitted, hidden)
 
 
+def _module(name: str | None, path: str, rr: ReactiveRecord) -> ModuleType | None:
+    """The module where ``<Model>Policy`` classes are looked up by naming convention."""
+    if name is None:
+        return None
+    if rr.root is not None and str(rr.root) not in sys.path:
+        sys.path.insert(0, str(rr.root))
+    try:
+        return importlib.import_module(name)
+    except ImportError as exc:
+        raise ConfigError(path, name, f"an importable module ({exc})") from None
+
+
 def _fields(model: Model, names: list[str], path: str) -> frozenset[str]:
     for name in names:
         if name not in model.fields:
@@ -208,20 +222,11 @@ def _policy(
     rr: ReactiveRecord, model: Model, reference: Any, path: str, settings: Settings
 ) -> type[Policy] | None:
     if reference is None:
-        if settings.policies is None:
+        module = settings.policies
+        target = getattr(module, f"{model.name}Policy", None) if module is not None else None
+        if module is None or target is None:
             return None
-        try:
-            module = importlib.import_module(settings.policies)
-        except ImportError as exc:
-            raise ConfigError(
-                path.rsplit(".models.", 1)[0] + ".permissions.policies",
-                settings.policies,
-                f"an importable module ({exc})",
-            ) from None
-        found = getattr(module, f"{model.name}Policy", None)
-        if found is None:
-            return None
-        reference, target = f"{settings.policies}:{model.name}Policy", found
+        reference = f"{module.__name__}:{model.name}Policy"
     elif isinstance(reference, str):
         target = import_reference(reference, path, rr.root)
     else:
