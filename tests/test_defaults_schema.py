@@ -23,7 +23,7 @@ pytest.importorskip("rr_defaults")
 
 import rr_defaults
 import sqlalchemy as sa
-from reactive_record import ReactiveRecord
+from reactive_record import ReactiveRecord, SchemaDefault
 
 NOW = dt.datetime(2024, 5, 1, 12, 30, 45, 987654, tzinfo=dt.timezone.utc)
 SECONDS = NOW.replace(microsecond=0)
@@ -265,3 +265,21 @@ def test_the_opaque_expression_is_reported_with_its_text(
     assert "opaque" in rr_defaults.server_generated(rr, "Job")
     assert rr.models.Job.new().opaque is None
     assert "opaque" not in rr_defaults.populate_form(rr, {}, "Job")
+
+
+def test_hook_rr_schema_defaults(instance: tuple[str, ReactiveRecord]) -> None:
+    _, rr = instance
+    declared = rr.plugin_manager.hook.rr_schema_defaults(rr=rr, model=rr.model_definition("Job"))
+    assert declared["cast_string"] == SchemaDefault(
+        "pending", False, declared["cast_string"].expression
+    )
+    assert declared["id"].server_generated and declared["opaque"].server_generated
+    assert "null" not in declared
+    memory = ReactiveRecord(
+        database="memory://",
+        models={"Job": {"fields": {"title": "string"}}},
+        plugins=["sqlalchemy", "defaults"],
+    )
+    with memory:
+        job = memory.model_definition("Job")
+        assert memory.plugin_manager.hook.rr_schema_defaults(rr=memory, model=job) is None
