@@ -48,25 +48,24 @@ def diff(
     """The tracked fields that differ: all non-null ones for a create or a destroy."""
     types = activity.types
     redact = activity.redact
+    old_row: Mapping[str, Any] = {} if before is None else before
     out = []
-    if operation == "create":
-        for name in activity.tracked:
-            new = after.get(name)
-            if new is not None:
-                out.append(field_change(name, None, new, types[name], name in redact))
-    elif operation == "destroy":
-        for name in activity.tracked:
-            old = (before or {}).get(name)
-            if old is not None:
-                out.append(field_change(name, old, None, types[name], name in redact))
-    else:
-        old_row = before or {}
-        for name in activity.tracked:
+    for name in activity.tracked:
+        if operation == "create":
+            old, new = None, after.get(name)
+            if new is None:
+                continue
+        elif operation == "destroy":
+            old, new = old_row.get(name), None
+            if old is None:
+                continue
+        else:
             if name not in after:
                 continue
             old, new = old_row.get(name), after[name]
-            if old != new:
-                out.append(field_change(name, old, new, types[name], name in redact))
+            if old == new:
+                continue
+        out.append(field_change(name, old, new, types[name], name in redact))
     return out
 
 
@@ -81,7 +80,8 @@ def base_metadata(
         "process": os.getpid(),
         "request_id": None,
     }
-    metadata.update(json_safe(dict(extra), "metadata"))
+    if extra:
+        metadata.update(json_safe(dict(extra), "metadata"))
     return metadata
 
 
@@ -102,7 +102,8 @@ def entry_for_change(
     changes = diff(activity, operation, change.before, after)
     if operation == "update" and not changes:
         return None
-    row: Mapping[str, Any] = (change.before or {}) if operation == "destroy" else after
+    before = change.before
+    row: Mapping[str, Any] = after if operation != "destroy" else ({} if before is None else before)
     action, extra = request_context.current()
     meta = change.meta
     if meta:

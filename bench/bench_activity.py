@@ -1,0 +1,343 @@
+"""rr-activity benchmarks, as ratios measured in one run.
+
+1. A single-field update through the engine: without the activity log, with it (target
+   <= 1.6x), and with it on a chained model (HMAC chain: one more read per write);
+   against the same update as one SQLAlchemy Core statement, and as an ORM update
+   versioned by SQLAlchemy-Continuum on the same table (target: rr-activity at least
+   2.5x faster than Continuum).
+2. Entry generation, ``rr_activity.generate(...)`` (target <= 50 us).
+3. DESIGN.md §10: a read of a logged model with rr-activity loaded and on, against the
+   same read with only the store (target <= 1.10x).
+
+SQLite always; PostgreSQL too when it is reachable (in its own database, dropped after).
+Every variant runs with the same durability settings: on SQLite the store's (WAL,
+``synchronous = NORMAL``), given to the baselines' engine too; on PostgreSQL
+``synchronous_commit = off`` for the bench database, so the ratios compare the work each
+library does rather than the disk's flush time, which would dominate them all alike.
+Results are printed and written to ``bench/results/activity.json``.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import os
+import platform
+import secrets
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import rr_activity
+import sqlalchemy as sa
+from reactive_record import ReactiveRecord
+from sqlalchemy.orm import DeclarativeBase, Mapped, Session, configure_mappers, mapped_column
+from sqlalchemy_continuum import make_versioned, version_class
+
+ROWS = 1_000
+RESULTS = Path(__file__).parent / "results" / "activity.json"
+POSTGRESQL = os.environ.get("RR_BENCH_POSTGRESQL", "postgres@127.0.0.1:5432")
+USER = {"id": 7, "client_id": 1}
+os.environ.setdefault("RR_ACTIVITY_KEY", secrets.token_hex(16))
+
+FIELDS = {
+    "title": {"type": "string", "length": 100, "null": False},
+    "status": {"type": "string", "length": 20, "null": False},
+    "priority": {"type": "integer", "null": False},
+    "client_id": {"type": "integer", "null": False},
+    "user_id": "integer",
+}
+
+
+def job_model(table: str, activity: dict[str, Any] | None = None) -> dict[str, Any]:
+    """A Job table; ``activity`` (its section) turns the log on."""
+    model: dict[str, Any] = {"table": table, "tenant_field": "client_id", "fields": FIELDS}
+    if activity is not None:
+        model["features"] = {"activity": True}
+        model["activity"] = activity
+    return model
+
+
+# -- SQLAlchemy-Continuum: the same jobs table, mapped and versioned --------------------
+
+make_versioned(user_cls=None)
+
+
+class Base(DeclarativeBase):
+    """The ORM base of the Continuum baseline."""
+
+
+class ContinuumJob(Base):
+    """``jobs`` as SQLAlchemy-Continuum versions it."""
+
+    __tablename__ = "jobs"
+    __versioned__: dict[str, Any] = {}
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    title: Mapped[str] = mapped_column(sa.String(100))
+    status: Mapped[str] = mapped_column(sa.String(20))
+    priority: Mapped[int]
+    client_id: Mapped[int]
+    user_id: Mapped[int | None]
+
+
+configure_mappers()
+
+
+def seed(rr: ReactiveRecord, table: str) -> None:
+    """``ROWS`` jobs, inserted in bulk with SQLAlchemy (setup, not measured)."""
+    rows = [
+        {"title": f"job {n}", "status": "active", "priority": 0, "client_id": 1, "user_id": 7}
+        for n in range(ROWS)
+    ]
+    with rr.store.engine.begin() as connection:  # type: ignore[attr-defined]
+        connection.execute(rr.metadata.tables[table].insert(), rows)
+
+
+def timed(run: Callable[[], Any], per_round: int) -> float:
+    """Seconds per call over ``per_round`` calls."""
+    started = time.perf_counter()
+    for _ in range(per_round):
+        run()
+    return (time.perf_counter() - started) / per_round
+
+
+def interleaved(
+    cases: dict[str, Callable[[], Any]], rounds: int, per_round: int
+) -> dict[str, float]:
+    """Median seconds per call of each case, measured in alternation (drift hits all alike)."""
+    samples: dict[str, list[float]] = {name: [] for name in cases}
+    for run in cases.values():
+        for _ in range(20):
+            run()  # warm statement caches and connections
+    for _ in range(rounds):
+        for name, run in cases.items():
+            samples[name].append(timed(run, per_round))
+    return {name: statistics.median(values) for name, values in samples.items()}
+
+
+def updater(handle: Any) -> Callable[[], Any]:
+    """Each call sets a new priority on the next job, so every update changes a field."""
+    counter = itertools.count(1)
+
+    def run() -> Any:
+        n = next(counter)
+        return handle.update(n % ROWS + 1, {"priority": n}, user=USER)
+
+    return run
+
+
+def baseline_engine(url: str) -> sa.Engine:
+    """The baselines' engine, with the store's SQLite settings (WAL is set on the file)."""
+    engine = sa.create_engine(url)
+    if engine.dialect.name == "sqlite":
+
+        def normal_sync(connection: Any, record: Any) -> None:
+            connection.execute("PRAGMA synchronous = NORMAL")
+
+        sa.event.listen(engine, "connect", normal_sync)
+    return engine
+
+
+def core_updater(engine: sa.Engine, table: sa.Table) -> Callable[[], Any]:
+    """The same update as one SQLAlchemy Core statement in a transaction."""
+    counter = itertools.count(1)
+    statement = table.update().where(table.c.id == sa.bindparam("key"))
+
+    def run() -> None:
+        n = next(counter)
+        with engine.begin() as connection:
+            connection.execute(statement, {"key": n % ROWS + 1, "priority": n})
+
+    return run
+
+
+def continuum_updater(engine: sa.Engine) -> Callable[[], Any]:
+    """The same update through the ORM, versioned by SQLAlchemy-Continuum."""
+    counter = itertools.count(1)
+
+    def run() -> None:
+        n = next(counter)
+        with Session(engine) as session:
+            job = session.get(ContinuumJob, n % ROWS + 1, with_for_update=True)
+            assert job is not None
+            job.priority = n
+            session.commit()
+
+    return run
+
+
+def measure_updates(url: str) -> dict[str, Any]:
+    """Scenario 1 on one database: every variant updates its own copy of the same table."""
+    models = {
+        "Plain": job_model("jobs"),
+        "Logged": job_model("logged_jobs", {"track_fields": list(FIELDS)}),
+        "Chained": job_model("chained_jobs", {"track_fields": list(FIELDS), "chain": True}),
+    }
+    with ReactiveRecord(database=url, models=models, plugins=["sqlalchemy", "activity"]) as rr:
+        rr.create_tables()
+        for table in ("jobs", "logged_jobs", "chained_jobs"):
+            seed(rr, table)
+        engine = baseline_engine(url)
+        versioned = [version_class(ContinuumJob).__table__, Base.metadata.tables["transaction"]]
+        Base.metadata.create_all(engine, tables=versioned)
+        cases = {
+            "sqlalchemy_core_update": core_updater(engine, rr.metadata.tables["jobs"]),
+            "without_log": updater(rr.models.Plain),
+            "with_log": updater(rr.models.Logged),
+            "with_log_chained": updater(rr.models.Chained),
+            "sqlalchemy_continuum": continuum_updater(engine),
+        }
+        seconds = interleaved(cases, 15, 200)
+        logged = rr.models.ActivityLog.unscoped().where(entity_type="Logged").count()
+        assert logged >= 15 * 200, "every measured update wrote its entry"
+        assert rr_activity.verify(rr).ok
+        engine.dispose()
+    base = seconds["without_log"]
+    with_log = seconds["with_log"]
+    continuum = seconds["sqlalchemy_continuum"]
+    return {
+        "microseconds": {name: round(value * 1e6, 1) for name, value in seconds.items()},
+        "ratio_vs_without_log": {name: round(value / base, 3) for name, value in seconds.items()},
+        "with_log_vs_without_target": 1.6,
+        "with_log_meets_target": with_log / base <= 1.6,
+        "continuum_vs_with_log": round(continuum / with_log, 3),
+        "continuum_vs_core": round(continuum / seconds["sqlalchemy_core_update"], 3),
+        "faster_than_continuum_target": 2.5,
+        "faster_than_continuum_meets_target": continuum / with_log >= 2.5,
+    }
+
+
+def measure_generate(url: str) -> dict[str, Any]:
+    """Scenario 2: one client entry for a two-field change."""
+    models = {"Job": job_model("jobs", {})}
+    with ReactiveRecord(database=url, models=models, plugins=["sqlalchemy", "activity"]) as rr:
+        rr.create_tables()
+        job = rr.models.Job.create(
+            {"title": "Fix", "status": "active", "priority": 1, "client_id": 1}, user=USER
+        )
+        changes = {"status": "done", "priority": 2}
+        seconds = interleaved(
+            {"generate": lambda: rr_activity.generate(rr, job, changes, USER)}, 15, 5_000
+        )
+    micro = seconds["generate"] * 1e6
+    return {"microseconds": round(micro, 2), "target_microseconds": 50, "meets_target": micro <= 50}
+
+
+def measure_read(url: str) -> dict[str, Any]:
+    """Scenario 3: a page of a logged model, with rr-activity loaded and on vs store only."""
+    models = {"Job": job_model("jobs", {})}
+    with ReactiveRecord(database=url, models=models, plugins=["sqlalchemy", "activity"]) as on:
+        on.create_tables()
+        seed(on, "jobs")
+        with ReactiveRecord(
+            database=url, models={"Job": job_model("jobs")}, plugins=["sqlalchemy"]
+        ) as off:
+            cases = {
+                "store_only": off.models.Job.where(client_id=1).order("id").limit(50).all,
+                "activity_on": on.models.Job.where(client_id=1).order("id").limit(50).all,
+            }
+            seconds = interleaved(cases, 15, 200)
+    ratio = seconds["activity_on"] / seconds["store_only"]
+    return {
+        "microseconds": {name: round(value * 1e6, 1) for name, value in seconds.items()},
+        "ratio": round(ratio, 3),
+        "target_ratio": 1.10,
+        "meets_target": ratio <= 1.10,
+    }
+
+
+def run_database(fresh: Callable[[], Any]) -> dict[str, Any]:
+    """Every scenario, each in a fresh database from ``fresh()``."""
+    out = {}
+    for name, scenario in (
+        ("single_field_update", measure_updates),
+        ("entry_generation", measure_generate),
+        ("read_of_a_logged_model", measure_read),
+    ):
+        with fresh() as url:
+            out[name] = scenario(url)
+    return out
+
+
+@contextmanager
+def sqlite_database() -> Iterator[str]:
+    """A SQLite file in a temporary folder."""
+    with tempfile.TemporaryDirectory() as folder:
+        yield f"sqlite:///{Path(folder) / 'bench.db'}"
+
+
+def postgresql_reachable() -> bool:
+    """Whether the PostgreSQL server answers."""
+    try:
+        import psycopg
+
+        user, _, hostport = POSTGRESQL.rpartition("@")
+        host, _, port = hostport.partition(":")
+        conninfo = f"host={host} port={port} user={user} dbname=postgres connect_timeout=5"
+        psycopg.connect(conninfo).close()
+    except Exception:
+        return False
+    return True
+
+
+@contextmanager
+def postgresql_database() -> Iterator[str]:
+    """A fresh PostgreSQL database for one scenario, dropped after it."""
+    import psycopg
+
+    user, _, hostport = POSTGRESQL.rpartition("@")
+    host, _, port = hostport.partition(":")
+    name = f"rr_bench_{os.getpid()}_{secrets.token_hex(4)}"
+    conninfo = f"host={host} port={port} user={user} dbname=postgres connect_timeout=5"
+    with psycopg.connect(conninfo, autocommit=True) as admin:
+        admin.execute(f"CREATE DATABASE \"{name}\" TEMPLATE template0 LC_COLLATE 'C' LC_CTYPE 'C'")
+        admin.execute(f'ALTER DATABASE "{name}" SET synchronous_commit = off')
+        try:
+            yield f"postgresql+psycopg://{user}@{host}:{port}/{name}"
+        finally:
+            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def report(name: str, result: dict[str, Any]) -> None:
+    """Print one database's results as a short table."""
+    print(f"\n{name}")
+    update = result["single_field_update"]
+    print("  single-field update:")
+    for case, micro in update["microseconds"].items():
+        ratio = update["ratio_vs_without_log"][case]
+        print(f"    {case:24} {micro:10.1f} us   {ratio:6.2f}x the update without log")
+    print(f"    Continuum costs {update['continuum_vs_with_log']:.2f}x rr-activity's update")
+    print(f"    Continuum costs {update['continuum_vs_core']:.2f}x a Core update")
+    generate = result["entry_generation"]
+    print(f"  entry generation: {generate['microseconds']:.1f} us")
+    read = result["read_of_a_logged_model"]
+    print(f"  read of a logged model: {read['ratio']:.3f}x the read without rr-activity")
+
+
+def main() -> None:
+    """Run every scenario on SQLite (and PostgreSQL when reachable); write the results."""
+    results: dict[str, Any] = {
+        "benchmark": "rr-activity",
+        "python": sys.version.split()[0],
+        "platform": platform.platform(),
+        "rows": ROWS,
+        "databases": {},
+    }
+    results["databases"]["sqlite"] = run_database(sqlite_database)
+    report("SQLite", results["databases"]["sqlite"])
+    if postgresql_reachable():
+        results["databases"]["postgresql"] = run_database(postgresql_database)
+        report("PostgreSQL", results["databases"]["postgresql"])
+    RESULTS.parent.mkdir(parents=True, exist_ok=True)
+    RESULTS.write_text(json.dumps(results, indent=2) + "\n")
+    print(f"\nwritten to {RESULTS}")
+
+
+if __name__ == "__main__":
+    main()
