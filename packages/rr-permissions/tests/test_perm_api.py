@@ -81,8 +81,11 @@ def test_decisions_are_never_stale(rr: ReactiveRecord) -> None:
     assert rr.models.Job.with_permissions(user).find_by(id=job.id).data is None
 
 
-def test_caches_are_bounded(build: Build, policies_on_path: str) -> None:
-    custom = {"type": "custom", "function": f"{policies_on_path}:even_priority"}
+def test_caches_are_bounded_and_decisions_are_reused(build: Build, policies_on_path: str) -> None:
+    import importlib
+
+    asked = importlib.import_module(policies_on_path).ASKED
+    custom = {"type": "custom", "function": f"{policies_on_path}:counted_even_priority"}
     rr = build({**STANDARD, "update": custom}, permissions={"cache_size": 4})
     seed(rr)
     perms = rr.extensions["permissions"].models["Job"]
@@ -92,14 +95,15 @@ def test_caches_are_bounded(build: Build, policies_on_path: str) -> None:
         for job in jobs:
             expected = job.client_id == 1 and job.priority % 2 == 0
             assert rr_permissions.allowed(rr, user, "update", "Job", job) is expected
-    assert perms._grants.cache_info().currsize == 4
-    assert perms._decisions.cache_info().currsize == 4
-    assert perms._decisions.cache_info().hits == 0
+    assert len(perms.grants) == 4
+    assert len(perms.decisions) == 4
+    asked.clear()
     for _ in range(3):
-        rr_permissions.allowed(
-            rr, {"id": 19, "role": "admin", "client_id": 1}, "update", "Job", jobs[0]
-        )
-    assert perms._decisions.cache_info().hits == 2
+        rr_permissions.allowed(rr, ALICE, "update", "Job", jobs[0])
+    assert len(asked) == 1
+    changed = rr.models.Job.update(jobs[0].id, {"title": "new version"}, user=SYSTEM)
+    rr_permissions.allowed(rr, ALICE, "update", "Job", changed)
+    assert len(asked) == 2
 
 
 def test_python_decisions_follow_new_record_versions(build: Build, policies_on_path: str) -> None:

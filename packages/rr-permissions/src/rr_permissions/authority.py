@@ -5,14 +5,13 @@ An action on an existing record (``update``, ``destroy``, custom actions) needs 
 stand alone. Grants are cached per user (keyed by every attribute of the user) and
 decisions per user, action and record (keyed by the record's values, so a new version
 is a new key); the rule set is fixed for the life of the instance that holds the caches.
-Both caches are size-bounded LRU caches.
+Both caches are size-bounded.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Hashable, Iterable, Mapping
-from functools import lru_cache
+from collections.abc import Hashable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from reactive_record import InvalidQuery, Record
@@ -20,6 +19,7 @@ from reactive_record.actors import user_identity
 from reactive_record.conditions import user_attribute
 
 from . import grants as g
+from .cache import BoundedCache
 from .config import ModelConfig
 from .policy import PolicyMethod, PolicyScope, RecordRequiredError, has_method
 from .relations import related_rows
@@ -33,23 +33,6 @@ if TYPE_CHECKING:
 STANDALONE = frozenset({"read", "create"})
 #: The role entry that applies to every role not listed (field permissions).
 OTHER_ROLES = "*"
-
-
-class _Keyed:
-    """A cache argument compared by ``key`` while carrying the values to compute with."""
-
-    __slots__ = ("_hash", "key", "value")
-
-    def __init__(self, key: Hashable, value: Any) -> None:
-        self.key = key
-        self.value = value
-        self._hash = hash(key)
-
-    def __hash__(self) -> int:
-        return self._hash
-
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, _Keyed) and self.key == other.key
 
 
 def user_key(user: Any) -> Hashable:
@@ -107,8 +90,8 @@ class ModelPermissions:
             rr, model, rr.model_definition, g.Evaluation(model, related_rows(rr))
         )
         self.rules: dict[str, Rule] = {action: self._rule(action) for action in self.actions}
-        self._grants: Callable[[_Keyed], g.Grant] = lru_cache(maxsize=cache_size)(self._grant)
-        self._decisions: Callable[[_Keyed], bool] = lru_cache(maxsize=cache_size)(self._decide)
+        self.grants: BoundedCache[g.Grant] = BoundedCache(cache_size)
+        self.decisions: BoundedCache[bool] = BoundedCache(cache_size)
 
     def _rule(self, action: str) -> Rule:
         parts: list[Rule] = []
@@ -147,14 +130,14 @@ class ModelPermissions:
         return self._grant_for(user_key(user), user, action, now)
 
     def _grant_for(self, key: Hashable, user: Any, action: str, now: dt.datetime | None) -> g.Grant:
-        grant = self._grants(_Keyed((key, action), (user, action)))
+        cache_key = (key, action)
+        grant = self.grants.get(cache_key)
+        if grant is None:
+            grant = self._compose(user, action, now)
+            self.grants.put(cache_key, grant)
         if not grant.timeless:  # relative times: bind them to this moment instead
             return self._compose(user, action, now)
         return grant
-
-    def _grant(self, keyed: _Keyed) -> g.Grant:
-        user, action = keyed.value
-        return self._compose(user, action, None)
 
     def _compose(self, user: Any, action: str, now: dt.datetime | None) -> g.Grant:
         moment = now or self.setting.rr.clock()
@@ -186,11 +169,12 @@ class ModelPermissions:
         version = record_key(record)
         if version is None:
             return grant.allows(record, self.setting.evaluation)
-        return self._decisions(_Keyed((key, action, version), (grant, record)))
-
-    def _decide(self, keyed: _Keyed) -> bool:
-        grant: g.Grant = keyed.value[0]
-        return grant.allows(keyed.value[1], self.setting.evaluation)
+        cache_key = (key, action, version)
+        decision = self.decisions.get(cache_key)
+        if decision is None:
+            decision = grant.allows(record, self.setting.evaluation)
+            self.decisions.put(cache_key, decision)
+        return decision
 
     def reason(
         self, user: Any, action: str, record: Mapping[str, Any] | None, now: dt.datetime

@@ -40,3 +40,13 @@ def even_priority(user: Any, record: Mapping[str, Any]) -> bool:
 def wrong_arity(record: Mapping[str, Any]) -> bool:
     """A custom rule function that cannot take (user, record)."""
     return bool(record)
+
+
+#: Every record ``counted_even_priority`` was asked about (to observe the decision cache).
+ASKED: list[Mapping[str, Any]] = []
+
+
+def counted_even_priority(user: Any, record: Mapping[str, Any]) -> bool:
+    """``even_priority``, noting each call."""
+    ASKED.append(record)
+    return even_priority(user, record)
