@@ -25,6 +25,7 @@ import sqlalchemy as sa
 from reactive_record import Model
 from reactive_record import conditions as cond
 from sqlalchemy.dialects import postgresql
+from sqlalchemy.types import UserDefinedType
 
 from . import patterns
 from .types import MYSQL, POSTGRESQL, SQLITE, Convert, from_db, to_db
@@ -33,6 +34,23 @@ if TYPE_CHECKING:
     from reactive_record import Plan
 
 Key = tuple[Any, ...]
+
+
+class Untyped(UserDefinedType[Any]):
+    """The type of every parameter: no SQL cast is rendered, the driver's typing applies.
+
+    Without it psycopg's dialect casts a parameter to its column's type, and a cast to
+    ``VARCHAR(3)`` or ``NUMERIC(12, 4)`` would truncate or round the value compared.
+    """
+
+    cache_ok = True
+
+    def get_col_spec(self) -> str:
+        """Never rendered: parameters only."""
+        return ""
+
+
+UNTYPED = Untyped()
 
 LIMIT, OFFSET = "lim", "off"
 
@@ -167,17 +185,19 @@ class Compiler:
         criteria = build.where(where, model, table)
         if criteria is not None:
             stmt = stmt.where(criteria)
-        return build.finish(stmt, None)
+        return build.finish(stmt, (("count",), ()))
 
     def insert(self, model: Model, columns: Sequence[str], returning: bool) -> Statement:
         """``INSERT`` of ``columns`` (``RETURNING`` every field where the dialect can)."""
         build = _Build(self)
         table = self.table(model)
         values = {name: build.slot(name, self._to_db(model, name)) for name in columns}
-        stmt = sa.insert(table).values(values) if values else sa.insert(table)
+        stmt = sa.insert(table).values(values)
         if returning:
             stmt = stmt.returning(*(table.c[name] for name in model.fields))
-        return build.finish(stmt, self._result(model) if returning else None)
+        # No columns: every column takes its default (``DEFAULT VALUES``).
+        keys = None if values else []
+        return build.finish(stmt, self._result(model) if returning else None, keys)
 
     def update(
         self, model: Model, columns: Sequence[str], lock: str | None, returning: bool
@@ -248,15 +268,16 @@ class _Build:
         name = f"p{len(self.slots)}_{label}"
         self.slots.append(convert)
         self.names.append(name)
-        return sa.bindparam(name)
+        return sa.bindparam(name, type_=UNTYPED)
 
     def finish(
         self,
         stmt: Any,
         result: tuple[tuple[str, ...], tuple[tuple[str, Convert], ...]] | None,
+        column_keys: list[str] | None = None,
     ) -> Statement:
         """Compile ``stmt`` for the dialect and record how to fill its placeholders."""
-        compiled = stmt.compile(dialect=self.compiler.dialect)
+        compiled = stmt.compile(dialect=self.compiler.dialect, column_keys=column_keys)
         index = {name: i for i, name in enumerate(self.names)}
         names = list(self.names)
         constants: list[Any] = []
@@ -344,7 +365,7 @@ class _Build:
             listed: Any = sa.select(sa.column("value")).select_from(sa.func.json_each(param))
             found = column.in_(listed) if op == "in" else column.not_in(listed)
         else:
-            found = column.op("IN" if op == "in" else "NOT IN")(param)
+            found = column.op("IN" if op == "in" else "NOT IN", is_comparison=True)(param)
         # in [1, NULL] is TRUE when found and UNKNOWN otherwise: x OR NULL.
         return sa.or_(found, sa.null()) if has_null else found
 
@@ -369,14 +390,16 @@ class _Build:
         """LIKE / ILIKE with the evaluator's rules on each dialect."""
         if self.kind == SQLITE:
             if op == "like":
-                return column.op("GLOB")(self.slot(name, patterns.glob))
-            return sa.func.lower(column).op("GLOB")(self.slot(name, patterns.folded_glob))
+                return column.op("GLOB", is_comparison=True)(self.slot(name, patterns.glob))
+            return sa.func.lower(column).op("GLOB", is_comparison=True)(
+                self.slot(name, patterns.folded_glob)
+            )
         if self.kind == MYSQL and op == "ilike":
-            return column.op("REGEXP")(self.slot(name, patterns.folded_regex))
+            return column.op("REGEXP", is_comparison=True)(self.slot(name, patterns.folded_regex))
         param = self.slot(name, patterns.standard_like)
         if op == "like":
-            return column.op("LIKE")(param)
-        return column.op("ILIKE")(param)
+            return column.op("LIKE", is_comparison=True)(param)
+        return column.op("ILIKE", is_comparison=True)(param)
 
     def exists(self, model: Model, table: Any, association: str, inner: Key) -> Any:
         """EXISTS over an association (belongs_to, has_many, has_many through)."""

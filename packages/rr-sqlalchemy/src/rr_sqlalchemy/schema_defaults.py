@@ -21,7 +21,6 @@ when SQLAlchemy inserts.
 
 from __future__ import annotations
 
-import copy
 import datetime as dt
 import functools
 import json
@@ -206,7 +205,7 @@ def _to_json(literal: Literal, column: ColumnInfo) -> Any:
     else:
         raise TypeError(literal)
     if isinstance(value, (dict, list)):
-        return functools.partial(copy.deepcopy, value)
+        return functools.partial(_copy_json, value)
     return value
 
 
@@ -290,6 +289,8 @@ def _time_factory(
         if kept is None:
             kept = _COLUMN_PRECISION.get(dialect, 6)
         step = 10 ** (6 - min(digits, kept, 6))
+        if step == 1:
+            return lambda: _utc(clock())
         return lambda: _cut(_utc(clock()), step)
     if column.type in ("string", "text") and dialect == "sqlite":
         # SQLite's own functions write text: "2024-05-01 12:00:00" or "2024-05-01".
@@ -299,9 +300,20 @@ def _time_factory(
 
 
 def _utc(moment: dt.datetime) -> dt.datetime:
+    if moment.tzinfo is dt.timezone.utc:
+        return moment
     if moment.tzinfo is None:
         return moment.replace(tzinfo=dt.timezone.utc)
     return moment.astimezone(dt.timezone.utc)
+
+
+def _copy_json(value: Any) -> Any:
+    """A deep copy of JSON-shaped data: a fresh object per record, faster than deepcopy."""
+    if isinstance(value, dict):
+        return {key: _copy_json(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_copy_json(item) for item in value]
+    return value
 
 
 def _cut(moment: dt.datetime, step: int) -> dt.datetime:
@@ -320,7 +332,7 @@ def _sqlalchemy_default(
     if default.is_scalar:
         value = default.arg
         if isinstance(value, (dict, list)):
-            value = functools.partial(copy.deepcopy, value)
+            value = functools.partial(_copy_json, value)
         return SchemaDefault(value=value, expression=f"Column(default={default.arg!r})")
     if default.is_callable:
         function = default.arg

@@ -239,8 +239,7 @@ class SqlStore:
     def count(self, plan: Plan) -> int:
         """How many rows match ``plan.where``."""
         statement, values = self.count_for(plan)
-        rows = self.run(f"counting {plan.model.table}", statement, values)
-        return int(next(iter(rows[0].values()))) if rows and rows[0] else 0
+        return int(self.run(f"counting {plan.model.table}", statement, values)[0]["count"])
 
     @contextmanager
     def transaction(self) -> Iterator[SqlTransaction]:
@@ -335,8 +334,7 @@ class SqlTransaction:
     def count(self, plan: Plan) -> int:
         """Count a read plan's rows inside the transaction."""
         statement, values = self.store.count_for(plan)
-        rows = self._rows(f"counting {plan.model.table}", statement, values)
-        return int(next(iter(rows[0].values()))) if rows and rows[0] else 0
+        return int(self._rows(f"counting {plan.model.table}", statement, values)[0]["count"])
 
     def write(self, change: Change) -> Row | None:
         """Apply ``change``: INSERT, UPDATE (optimistic lock checked) or DELETE."""
