@@ -45,7 +45,7 @@ class Untyped(UserDefinedType[Any]):
 
     cache_ok = True
 
-    def get_col_spec(self) -> str:
+    def get_col_spec(self, **kw: Any) -> str:
         """Never rendered: parameters only."""
         return ""
 
@@ -196,7 +196,7 @@ class Compiler:
         if returning:
             stmt = stmt.returning(*(table.c[name] for name in model.fields))
         # No columns: every column takes its default (``DEFAULT VALUES``).
-        keys = None if values else []
+        keys: list[str] | None = None if values else []
         return build.finish(stmt, self._result(model) if returning else None, keys)
 
     def update(
