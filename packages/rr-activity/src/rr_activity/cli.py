@@ -51,7 +51,7 @@ def describe(entry: Record) -> str:
         f"[tx {str(entry['transaction_id'])[:8]}]"
     ]
     for change in entry["field_changes"]:
-        old, new = _show(change.get("old_value")), _show(change.get("new_value"))
+        old, new = show_value(change.get("old_value")), show_value(change.get("new_value"))
         lines.append(f"    {change.get('field_name')}: {old} -> {new}")
     return "\n".join(lines)
 
@@ -61,7 +61,8 @@ def _metadata(entry: Record) -> Mapping[str, Any]:
     return metadata if isinstance(metadata, Mapping) else {}
 
 
-def _show(value: Any) -> str:
+def show_value(value: Any) -> str:
+    """A logged value as a person reads it: dates in ISO 8601, long values cut."""
     text = value.isoformat() if isinstance(value, dt.date) else repr(value)
     return text if len(text) <= MAX_VALUE else text[: MAX_VALUE - 3] + "..."
 

@@ -6,6 +6,7 @@ from typing import Any
 
 from reactive_record import Record
 
+from .cli import show_value
 from .history import version_at
 
 #: The demo's Job logs its activity; the rest of its sections stay the core's.
@@ -21,7 +22,7 @@ MODELS: dict[str, Any] = {
 
 def _changes(entry: Record) -> str:
     return ", ".join(
-        f"{c['field_name']}: {c['old_value']!r} -> {c['new_value']!r}"
+        f"{c['field_name']}: {show_value(c['old_value'])} -> {show_value(c['new_value'])}"
         for c in entry["field_changes"]
     )
 
