@@ -55,10 +55,11 @@ def populate_form(rr: ReactiveRecord, form: Form, model: ModelRef, user: Any = N
     if not settings.apply_on_form_population:
         return form
     values = forms.present_values(form, definition, settings.empty_missing)
-    defaults = state.defaults(definition)
-    for name in defaults.fill(values, user):
-        if values[name] is not None:
-            forms.write(form, name, values[name])
+    present = set(values)
+    state.defaults(definition).fill(values, user)
+    for name, value in values.items():
+        if name not in present and value is not None:
+            forms.write(form, name, value)
     return form
 
 

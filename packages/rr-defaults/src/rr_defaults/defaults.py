@@ -10,7 +10,6 @@ each seeing what was set before it.
 
 from __future__ import annotations
 
-import copy
 import functools
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -25,7 +24,6 @@ if TYPE_CHECKING:
     from reactive_record.model import Model
 
 SOURCES = ("schema", "config", "override", "computed", "server-generated")
-_ABSENT = object()
 
 
 @dataclass(frozen=True)
@@ -52,7 +50,16 @@ class FieldDefault:
 def _fresh(value: Any) -> Any:
     """JSON objects and lists become factories, so no two records share one."""
     if isinstance(value, (dict, list)):
-        return functools.partial(copy.deepcopy, value)
+        return functools.partial(copy_json, value)
+    return value
+
+
+def copy_json(value: Any) -> Any:
+    """A deep copy of JSON data (dicts, lists, scalars): several times faster than deepcopy."""
+    if isinstance(value, dict):
+        return {key: copy_json(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [copy_json(item) for item in value]
     return value
 
 
@@ -96,56 +103,67 @@ class ModelDefaults:
         self.server_generated = frozenset(
             name for name, entry in entries.items() if entry.source == "server-generated"
         )
-        self._literal = tuple(
-            (e.field, e.value, e.is_factory)
-            for e in entries.values()
-            if e.source not in ("computed", "server-generated")
-        )
-        self._computed: tuple[tuple[str, str, Computed], ...] = tuple(
-            (name, reference, function) for name, reference, function in settings.computed
-        )
+        literal = [e for e in entries.values() if e.source not in ("computed", "server-generated")]
+        # Plain values and factories apart, so the hot loop tests nothing but presence.
+        self._plain = tuple((e.field, e.value) for e in literal if not e.is_factory)
+        self._factories = tuple((e.field, e.value) for e in literal if e.is_factory)
+        self._computed: tuple[tuple[str, str, Computed], ...] = tuple(settings.computed)
+        #: The fields a default can fill (all but the server-generated ones).
+        self.fillable = tuple(e.field for e in literal) + tuple(n for n, _, _ in self._computed)
 
     def fill(
-        self, values: dict[str, Any], user: Any, *, none: bool = False, empty: bool = False
-    ) -> list[str]:
-        """Fill the missing fields of ``values`` in place; the names filled, in order.
+        self,
+        values: dict[str, Any],
+        user: Any,
+        *,
+        none: bool | None = None,
+        empty: bool | None = None,
+    ) -> None:
+        """Fill the missing fields of ``values`` in place.
 
-        A field is missing when absent, or None with ``none``, or "" with ``empty``.
+        A field is missing when absent, or None when ``none``, or "" when ``empty``
+        (both as the model's ``missing`` setting says unless given).
         """
-        filled: list[str] = []
-        blanks = none or empty
-        for name, value, factory in self._literal:
-            if name in values and not (blanks and _blank(values[name], none, empty)):
-                continue
-            values[name] = value() if factory else value
-            filled.append(name)
+        none = self.settings.none_missing if none is None else none
+        empty = self.settings.empty_missing if empty is None else empty
+        if none or empty:
+            for name in self.fillable:
+                if name in values and _blank(values[name], none, empty):
+                    del values[name]
+        for name, value in self._plain:
+            if name not in values:
+                values[name] = value
+        for name, factory in self._factories:
+            if name not in values:
+                values[name] = factory()
         if self._computed:
             view = MappingProxyType(values)
             for name, reference, function in self._computed:
-                current = values.get(name, _ABSENT)
-                if current is not _ABSENT and not _blank(current, none, empty):
-                    continue
-                values[name] = self._compute(name, reference, function, view, user)
-                filled.append(name)
-        return filled
+                if name not in values:
+                    values[name] = self._compute(name, reference, function, view, user)
 
     def _compute(
         self, name: str, reference: str, function: Computed, view: Mapping[str, Any], user: Any
     ) -> Any:
         field = self.model.fields[name]
-        where = f"computed default {self.model.name}.{name} ({reference})"
         try:
             result = function(view, user)
         except ReactiveRecordError:
             raise
         except Exception as exc:
-            raise ReactiveRecordError(f"{where} failed: {type(exc).__name__}: {exc}") from exc
+            raise ReactiveRecordError(
+                f"{self._where(name, reference)} failed: {type(exc).__name__}: {exc}"
+            ) from exc
         try:
             return field.coerce(result, self.model.name)
         except InvalidQuery:
             raise ReactiveRecordError(
-                f"{where} returned {result!r}, which is not a valid {field.type}"
+                f"{self._where(name, reference)} returned {result!r}, "
+                f"which is not a valid {field.type}"
             ) from None
+
+    def _where(self, name: str, reference: str) -> str:
+        return f"computed default {self.model.name}.{name} ({reference})"
 
     def evaluated(self, user: Any = None) -> dict[str, Any]:
         """The defaults a new record gets now, field by field (server-generated left out)."""

@@ -54,14 +54,13 @@ def rr_fill_change(change: Change) -> None:
     if change.operation != "create":
         return
     state = state_of(change.rr)
-    settings = state.settings_for(change.model)
-    query = change.meta.get("query")
-    asked = query is not None and bool(query.option(FEATURE))
-    if not asked and not (settings.enabled and settings.apply_on_creation):
-        return
-    state.defaults(change.model).fill(
-        change.after, change.user, none=settings.none_missing, empty=settings.empty_missing
-    )
+    defaults = state.on_creation(change.model)
+    if defaults is None:
+        query = change.meta.get("query")
+        if query is None or not query.option(FEATURE):
+            return
+        defaults = state.defaults(change.model)
+    defaults.fill(change.after, change.user)
 
 
 @hookimpl
@@ -70,9 +69,11 @@ def rr_fill_records(plan: Plan, records: RecordBatch) -> None:
     if not plan.spec.option(FEATURE) or not records:
         return
     defaults = state_of(plan.rr).defaults(plan.model)
+    fillable = defaults.fillable
     for position, record in enumerate(records):
-        values = dict(record)
-        if defaults.fill(values, plan.user, none=True):
+        if any(record.get(name) is None for name in fillable):
+            values = dict(record)
+            defaults.fill(values, plan.user, none=True)
             records[position] = Record(plan.model.name, values, record.extra)
 
 

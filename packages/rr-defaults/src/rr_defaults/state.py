@@ -50,6 +50,13 @@ class DefaultsState:
                     self._cache[model.name] = found
         return found
 
+    def on_creation(self, model: Model) -> ModelDefaults | None:
+        """The model's defaults if creating a record applies them (feature on), else None."""
+        settings = self.settings.get(model.name)
+        if settings is None or not (settings.enabled and settings.apply_on_creation):
+            return None
+        return self.defaults(model)
+
     def declared(self, model: Model) -> Mapping[str, SchemaDefault]:
         """What the database declares for ``model``'s columns (empty when it cannot say)."""
         found = self.rr.plugin_manager.hook.rr_schema_defaults(rr=self.rr, model=model)
