@@ -123,17 +123,19 @@ def test_demo_without_plugins_falls_back_to_memory(
 
 @pytest.mark.usefixtures("cwd")
 def test_demo_keep_leaves_the_database_and_says_where() -> None:
-    output = run_demo("--keep")
-    kept = re.search(r"The demo's database is kept: (\S+)", output)
-    if kept is None:
-        assert "Nothing to keep" in output
-        return
-    database = Path(kept.group(1))
+    result = CliRunner().invoke(cli, ["demo", "--keep"])
+    kept = re.search(r"The demo's database is kept: (\S+)", result.output)
     try:
+        assert result.exit_code == 0, result.output
+        if kept is None:
+            assert "Nothing to keep" in result.output
+            return
+        database = Path(kept.group(1))
         assert database.is_file()
         assert database.parent.name.startswith("reactive-record-demo-")
     finally:
-        shutil.rmtree(database.parent)
+        if kept is not None:  # kept even when a step failed: remove it whatever happened
+            shutil.rmtree(Path(kept.group(1)).parent)
 
 
 # -- the pieces -----------------------------------------------------------------------
