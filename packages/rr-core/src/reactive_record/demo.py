@@ -165,6 +165,7 @@ def run(keep: bool = False, echo: Callable[[str], None] = click.echo) -> int:
     plugin_steps = collect_plugin_steps()
     folder = Path(tempfile.mkdtemp(prefix="reactive-record-demo-"))
     database = folder / DATABASE_FILE
+    kept = False
     try:
         with open_instance(folder, plugin_steps.models(), echo) as rr:
             rr.create_tables()
@@ -174,8 +175,9 @@ def run(keep: bool = False, echo: Callable[[str], None] = click.echo) -> int:
             echo(_summary(rr))
             failed = _run_steps(demo, CORE_STEPS, as_system=True)
             failed += _run_steps(demo, plugin_steps.steps, as_system=False)
-    finally:
         kept = keep and database.exists()
+    finally:
+        # A run that broke off is never kept: nobody would be told where it is.
         if not kept:
             shutil.rmtree(folder, ignore_errors=True)
     echo("")
