@@ -12,7 +12,13 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from reactive_record import ReactiveRecord, StaleRecord, StoreError
+from reactive_record import (
+    ReactiveRecord,
+    ReactiveRecordError,
+    StaleRecord,
+    StoreError,
+    ValidationError,
+)
 
 plugin = pytest.importorskip("rr_testplugin")
 
@@ -189,3 +195,36 @@ def test_a_failed_transaction_block_writes_nothing(make_rr: Make, db_url: str) -
         rr.models.Job.update(id_of(rr, "Job", title="Fix"), {"status": "done"})
         rr.models.Job.where(title="Audit").destroy_all()  # its Task fails
     assert rows(rr) == before
+
+
+# -- a failed write caught inside rr.transaction() -------------------------------------
+
+
+@pytest.mark.parametrize("operation", ["create", "destroy-cascade-child", "update_all"])
+def test_a_caught_failure_after_writing_rolls_the_transaction_back(
+    make_rr: Make, db_url: str, operation: str
+) -> None:
+    run, model, after = OPERATIONS[operation]
+    rr = build(make_rr, db_url, fail_in="rr_on_write", fail_model=model, fail_after=after)
+    before = rows(rr)
+    broken = pytest.raises(ReactiveRecordError, match="the transaction was rolled back")
+    with broken as raised, rr.transaction():
+        rr.models.Client.create({"name": "Initech"})
+        with pytest.raises(plugin.InjectedError):
+            run(rr)  # caught here: its rows must not commit with the others
+        with pytest.raises(ReactiveRecordError, match="rolled back"):
+            rr.models.Client.create({"name": "Later"})
+    assert isinstance(raised.value.__cause__, plugin.InjectedError)
+    assert rows(rr) == before
+
+
+def test_a_caught_refusal_before_writing_leaves_the_transaction_usable(
+    make_rr: Make, db_url: str
+) -> None:
+    rr = build(make_rr, db_url)
+    with rr.transaction():
+        rr.models.Client.create({"name": "Initech"})
+        with pytest.raises(ValidationError):
+            rr.models.Job.create({"title": None})
+        rr.models.Client.create({"name": "Later"})
+    assert rr.models.Client.where(name=["Initech", "Later"]).count() == 2

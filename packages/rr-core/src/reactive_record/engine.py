@@ -122,6 +122,8 @@ class Change:
 class _TxState:
     tx: Transaction
     changes: list[Change] = field(default_factory=list)
+    written: int = 0
+    broken: BaseException | None = None
 
 
 class Engine:
@@ -440,6 +442,8 @@ class Engine:
             token = self._tx.set(state)
             try:
                 yield tx
+                if state.broken is not None:
+                    raise _broken(state.broken) from state.broken
             finally:
                 self._tx.reset(token)
         self._committed(state.changes)
@@ -485,7 +489,7 @@ class Engine:
             )
         if key is not None:
             key = model.field(model.primary_key).coerce(key, model.name)
-        with self.transaction() as tx:
+        with self._write_scope() as tx:
             return self._write_one(tx, model, operation, key, values, acting)
 
     def write_many(
@@ -498,7 +502,7 @@ class Engine:
         spec = query.spec.with_option("action", action)
         if spec.option("user") is None and acting is not None:
             spec = spec.with_option("user", acting)
-        with self.transaction() as tx:
+        with self._write_scope() as tx:
             plan = self.plan(spec)
             keys = [record[model.primary_key] for record in self.fetch_plan(plan)]
             for key in keys:
@@ -507,6 +511,25 @@ class Engine:
                     continue
                 self._write_one(tx, model, operation, key, values, acting)
         return len(keys)
+
+    @contextmanager
+    def _write_scope(self) -> Iterator[Transaction]:
+        """The transaction of one write call: a failure after it wrote rows breaks an outer one.
+
+        A write that fails writes nothing, even when the caller catches its exception inside
+        ``rr.transaction()``: the outer transaction can then only roll back.
+        """
+        with self.transaction() as tx:
+            state = self._tx.get()
+            if state is not None and state.broken is not None:
+                raise _broken(state.broken) from state.broken
+            written = state.written if state is not None else 0
+            try:
+                yield tx
+            except BaseException as exc:
+                if state is not None and state.written != written:
+                    state.broken = exc
+                raise
 
     def _user(self, user: Any) -> Any:
         return user if user is not None else current_user(self.rr)
@@ -552,11 +575,13 @@ class Engine:
         hook.rr_validate_change(change=change)
         hook.rr_authorize_change(change=change)
         stored = tx.write(change)
+        state = self._tx.get()
+        if state is not None:
+            state.written += 1
         if stored is not None:
             change.after = stored
             change.key = stored[model.primary_key]
         hook.rr_on_write(change=change, tx=tx)
-        state = self._tx.get()
         if state is not None:
             state.changes.append(change)
         return Record(model.name, stored) if stored is not None else None
@@ -574,3 +599,10 @@ class Engine:
             plan = self.plan(spec)
             for row in tx.fetch(plan):
                 self._write_one(tx, target, "destroy", row[target.primary_key], {}, change.user)
+
+
+def _broken(cause: BaseException) -> ReactiveRecordError:
+    return ReactiveRecordError(
+        "the transaction was rolled back: a write inside it failed after writing rows "
+        f"({type(cause).__name__}: {cause}); nothing of the transaction was kept"
+    )
