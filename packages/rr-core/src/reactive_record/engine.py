@@ -286,7 +286,11 @@ class Engine:
         """Count matching records (limit and offset applied, post-filters honoured)."""
         plan = self.plan(query.spec)
         if plan.post_filters or self._read_phases:
-            return len(self.finish(plan, self.fetch_plan(plan)))
+            # What the read phases keep counts; includes and computed values are not read.
+            batch = RecordBatch(self.fetch_plan(plan))
+            for phase in self._read_phases:
+                phase(plan=plan, records=batch)
+            return len(batch)
         total = self._source().count(plan)
         total = max(0, total - plan.offset)
         return total if plan.limit is None else min(total, plan.limit)
