@@ -502,6 +502,17 @@ def test_write_phase_failures_write_nothing(make_rr: Make, hook: str) -> None:
     assert "rr_after_commit" not in recorded
 
 
+@pytest.mark.parametrize("hook", READ_PHASES)
+def test_read_phase_failures_reach_the_reader(make_rr: Make, hook: str) -> None:
+    rr = recording(make_rr)
+    rr.models.Job.create({"title": "a"})
+    plugin.state_of(rr).reconfigure(fail_in=hook)
+    with pytest.raises(plugin.InjectedError, match=hook):
+        rr.models.Job.all()
+    plugin.state_of(rr).reconfigure(fail_in=None)
+    assert rr.models.Job.pluck("title") == ["a"]
+
+
 def test_hook_rr_rewrite_change(make_rr: Make) -> None:
     rr = recording(make_rr)
     rr.models.Job.create({"title": "a"})
