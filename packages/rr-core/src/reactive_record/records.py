@@ -33,11 +33,11 @@ class Record(Mapping[str, Any]):
     @classmethod
     def _adopt(cls, model: str, values: dict[str, Any]) -> Record:
         """Wrap ``values`` without copying it: the caller hands over ownership."""
-        record = object.__new__(cls)
-        object.__setattr__(record, "_model", model)
-        object.__setattr__(record, "_values", values)
-        object.__setattr__(record, "_extra", None)
-        object.__setattr__(record, "_hash", None)
+        record = _new(cls)
+        _set_model(record, model)
+        _set_values(record, values)
+        _set_extra(record, None)
+        _set_hash(record, None)
         return record
 
     @property
@@ -118,6 +118,14 @@ def _freeze(value: Any) -> Any:
     if isinstance(value, list):
         return tuple(_freeze(v) for v in value)
     return value
+
+
+# The slot setters, looked up once: ``_adopt`` runs once per row of every read.
+_new = object.__new__
+_set_model = Record.__dict__["_model"].__set__
+_set_values = Record.__dict__["_values"].__set__
+_set_extra = Record.__dict__["_extra"].__set__
+_set_hash = Record.__dict__["_hash"].__set__
 
 
 class RecordBatch(list[Record]):
