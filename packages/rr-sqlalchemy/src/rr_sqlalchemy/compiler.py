@@ -19,6 +19,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from itertools import repeat
 from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
@@ -28,7 +29,7 @@ from sqlalchemy.dialects import postgresql
 from sqlalchemy.types import UserDefinedType
 
 from . import patterns
-from .types import MYSQL, POSTGRESQL, SQLITE, Convert, from_db, to_db
+from .types import MYSQL, POSTGRESQL, SQLITE, ColumnConvert, Convert, from_db, to_db
 
 if TYPE_CHECKING:
     from reactive_record import Plan
@@ -53,6 +54,9 @@ class Untyped(UserDefinedType[Any]):
 UNTYPED = Untyped()
 
 LIMIT, OFFSET = "lim", "off"
+
+#: Result columns, and the converter of each column that needs one (by position).
+Result = tuple[tuple[str, ...], tuple[tuple[int, ColumnConvert], ...]]
 
 
 # -- shapes -------------------------------------------------------------------------------
@@ -105,7 +109,7 @@ class Statement:
     names: tuple[str, ...]
     constants: tuple[Any, ...]
     columns: tuple[str, ...] = ()
-    converters: tuple[tuple[str, Convert], ...] = ()
+    converters: tuple[tuple[int, ColumnConvert], ...] = ()
 
     def params(self, values: Sequence[Any]) -> Any:
         """The driver parameters for ``values`` (a tuple or a dict)."""
@@ -119,20 +123,14 @@ class Statement:
         return dict(zip(self.names, converted, strict=True))
 
     def rows(self, rows: Sequence[Sequence[Any]]) -> list[dict[str, Any]]:
-        """Result rows as dicts of field name to Python value."""
-        names = self.columns
-        if not self.converters:
-            return [dict(zip(names, row, strict=False)) for row in rows]
-        converters = self.converters
-        out = []
-        for row in rows:
-            item = dict(zip(names, row, strict=False))
-            for name, convert in converters:
-                value = item[name]
-                if value is not None:
-                    item[name] = convert(value)
-            out.append(item)
-        return out
+        """Result rows as dicts of field name to Python value (converted a column at a time)."""
+        names = repeat(self.columns)
+        if not self.converters or not rows:
+            return list(map(dict, map(zip, names, rows)))
+        columns: list[Any] = list(zip(*rows, strict=True))
+        for index, convert in self.converters:
+            columns[index] = convert(columns[index])
+        return list(map(dict, map(zip, names, zip(*columns, strict=True))))
 
 
 class Compiler:
@@ -244,12 +242,12 @@ class Compiler:
     def _to_db(self, model: Model, name: str) -> Convert | None:
         return to_db(self.kind, model.fields[name].type)
 
-    def _result(self, model: Model) -> tuple[tuple[str, ...], tuple[tuple[str, Convert], ...]]:
+    def _result(self, model: Model) -> Result:
         converters = []
-        for name, field in model.fields.items():
+        for index, field in enumerate(model.fields.values()):
             convert = from_db(self.kind, field)
             if convert is not None:
-                converters.append((name, convert))
+                converters.append((index, convert))
         return tuple(model.fields), tuple(converters)
 
 
@@ -273,7 +271,7 @@ class _Build:
     def finish(
         self,
         stmt: Any,
-        result: tuple[tuple[str, ...], tuple[tuple[str, Convert], ...]] | None,
+        result: Result | None,
         column_keys: list[str] | None = None,
     ) -> Statement:
         """Compile ``stmt`` for the dialect and record how to fill its placeholders."""

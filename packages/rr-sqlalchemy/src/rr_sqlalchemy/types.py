@@ -18,8 +18,10 @@ from __future__ import annotations
 import datetime as dt
 import json
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Sequence
 from decimal import Decimal, InvalidOperation
+from functools import partial
+from itertools import repeat
 from typing import Any
 
 import sqlalchemy as sa
@@ -144,12 +146,22 @@ def to_db(kind: str, field_type: str) -> Convert | None:
 
 
 # -- results ------------------------------------------------------------------------------
+#
+# Results are converted a column at a time: ``map`` over a column runs in C, and a column
+# without NULLs (the common case) needs no per-value test.
+
+ColumnConvert = Callable[[Sequence[Any]], Iterable[Any]]
 
 
 def _sqlite_datetime_in(value: Any) -> dt.datetime:
     if isinstance(value, str):
         return dt.datetime.fromisoformat(value).replace(tzinfo=UTC)
     return _aware_utc(value) if isinstance(value, dt.datetime) else value
+
+
+def _sqlite_datetimes(column: Sequence[Any]) -> Iterable[Any]:
+    # Appending the offset makes fromisoformat return aware UTC in one C call.
+    return map(dt.datetime.fromisoformat, map(str.__add__, column, repeat("+00:00")))
 
 
 def _date_in(value: Any) -> dt.date:
@@ -169,10 +181,6 @@ def _json_in(value: Any) -> Any:
     return json.loads(value) if isinstance(value, (str, bytes)) else value
 
 
-def _bool_in(value: Any) -> bool:
-    return bool(value)
-
-
 def _trim_decimal(value: Any) -> Decimal:
     """DECIMAL(65, 30) pads with zeros; give back the shortest exact form (no exponent)."""
     number = _decimal_in(value)
@@ -181,30 +189,66 @@ def _trim_decimal(value: Any) -> Decimal:
     return number.normalize()
 
 
-def from_db(kind: str, field: Field) -> Convert | None:
-    """How a driver's value of ``field`` becomes the Python value (None: as it is)."""
+def _each(
+    one: Convert, fast: Callable[[Sequence[Any]], Iterable[Any]] | None = None
+) -> ColumnConvert:
+    """A column converter: ``one`` for each non-NULL value, ``fast(column)`` when none is NULL.
+
+    ``fast`` assumes the driver's usual type; a value of another type (a table written by
+    another program) falls back to ``one``, which accepts it.
+    """
+
+    def convert(column: Sequence[Any]) -> Iterable[Any]:
+        if None not in column:
+            try:
+                return list(fast(column) if fast is not None else map(one, column))
+            except (TypeError, ValueError):
+                pass
+        return [None if value is None else one(value) for value in column]
+
+    return convert
+
+
+def _aware_column(column: Sequence[Any]) -> Iterable[Any]:
+    """Datetimes made aware UTC; a column that already is (timestamptz) is left as it is."""
+    for value in column:
+        if value is not None:
+            if value.tzinfo is not None:
+                return column
+            break
+    else:
+        return column
+    return [None if v is None else _aware_utc(v) for v in column]
+
+
+_SQLITE_IN: dict[str, ColumnConvert] = {
+    "datetime": _each(_sqlite_datetime_in, _sqlite_datetimes),
+    "date": _each(_date_in, partial(map, dt.date.fromisoformat)),
+    "decimal": _each(_decimal_in, partial(map, Decimal)),
+    "uuid": _each(_uuid_in),
+    "json": _each(_json_in),
+    "boolean": _each(bool),
+}
+_MYSQL_IN: dict[str, ColumnConvert] = {
+    "datetime": _each(_aware_utc),
+    "uuid": _each(_uuid_in),
+    "json": _each(_json_in),
+    "boolean": _each(bool),
+}
+
+
+def from_db(kind: str, field: Field) -> ColumnConvert | None:
+    """How a column of the driver's values of ``field`` becomes Python values (None: as is)."""
     t = field.type
     if kind == SQLITE:
-        return {
-            "datetime": _sqlite_datetime_in,
-            "date": _date_in,
-            "decimal": _decimal_in,
-            "uuid": _uuid_in,
-            "json": _json_in,
-            "boolean": _bool_in,
-        }.get(t)
+        return _SQLITE_IN.get(t)
     if kind == MYSQL:
         if t == "decimal" and field.precision is None and field.scale is None:
-            return _trim_decimal
-        return {
-            "datetime": _aware_utc,
-            "uuid": _uuid_in,
-            "json": _json_in,
-            "boolean": _bool_in,
-        }.get(t)
-    if kind == POSTGRESQL and t == "datetime":
+            return _each(_trim_decimal)
+        return _MYSQL_IN.get(t)
+    if t == "datetime":
         # A table made elsewhere (a reflected model) may hold timestamp without time zone.
-        return _aware_utc
+        return _aware_column
     return None
 
 
