@@ -171,3 +171,24 @@ def test_validate_query_accepts_the_users_own_claim(rr: ReactiveRecord) -> None:
     assert "requires role admin, manager or technician" in denied.message
     unknown = rr_permissions.validate_query(rr, {"model": "Job"}, VIEWER, "asign")
     assert isinstance(unknown, Refused) and unknown.code == "unknown_action"
+
+
+def test_users_with_unhashable_or_slotted_attributes_are_keyed_by_every_attribute(
+    rr: ReactiveRecord,
+) -> None:
+    class Slotted:
+        __slots__ = ("client_id", "id", "role")
+
+        def __init__(self, role: str) -> None:
+            self.id, self.role, self.client_id = 9, role, 1
+
+    job = rr.models.Job.unscoped().where(client_id=1).first()
+    slotted = Slotted("technician")
+    assert rr_permissions.allowed(rr, slotted, "update", "Job", job)
+    slotted.role = "viewer"
+    assert not rr_permissions.allowed(rr, slotted, "update", "Job", job)
+    several = {"id": 9, "role": ["viewer"], "client_id": 1}
+    assert not rr_permissions.allowed(rr, several, "update", "Job", job)
+    several["role"].append("technician")
+    assert rr_permissions.allowed(rr, several, "update", "Job", job)
+    assert rr_permissions.allowed(rr, ALICE, "read", "Job", {**dict(job), "title": ["json"]})

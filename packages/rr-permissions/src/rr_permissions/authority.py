@@ -15,7 +15,6 @@ from collections.abc import Hashable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from reactive_record import InvalidQuery, Record
-from reactive_record.actors import user_identity
 from reactive_record.conditions import user_attribute
 
 from . import grants as g
@@ -51,19 +50,16 @@ def user_key(user: Any) -> Hashable:
             ]
     try:
         return (type(user), frozenset(items))
-    except TypeError:  # unhashable values (a list of roles): their canonical text
-        return (type(user), user_identity(user))
+    except TypeError:  # unhashable values (a list of roles): their text
+        return (type(user), repr(sorted(dict(items).items())))
 
 
 def record_key(record: Mapping[str, Any]) -> Hashable | None:
     """A key for one version of ``record`` (its values), or None when they do not hash."""
-    if isinstance(record, Record):
-        key: Hashable = record
-    else:
-        key = frozenset(record.items())
     try:
+        key: Hashable = record if isinstance(record, Record) else frozenset(record.items())
         hash(key)
-    except TypeError:
+    except TypeError:  # JSON values: such a record is checked, not cached
         return None
     return key
 
