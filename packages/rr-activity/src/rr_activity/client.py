@@ -228,6 +228,7 @@ def _accept(state: ActivityState, tx: Transaction, raw: Any, user: Any) -> Recor
     if data["id"] is not None and logs.where(id=data["id"]).exists():
         raise ActivityRejected(f"an entry with id {data['id']} already exists", raw)
     created_at = now(state)
+    entry_id = data["id"] or state.new_id()
     metadata = json_safe(data["metadata"], "metadata")
     metadata["client_generated"] = True
     stored = append(
@@ -235,7 +236,7 @@ def _accept(state: ActivityState, tx: Transaction, raw: Any, user: Any) -> Recor
         tx,
         activity,
         {
-            "id": data["id"] or state.new_id(),
+            "id": entry_id,
             "entity_type": model.name,
             "entity_id": str(key),
             "entity_uuid": row.get(activity.uuid_field) if activity.uuid_field else None,
@@ -244,7 +245,7 @@ def _accept(state: ActivityState, tx: Transaction, raw: Any, user: Any) -> Recor
             "action": action,
             "field_changes": changes,
             "metadata": metadata,
-            "transaction_id": state.transaction_id(tx),
+            "transaction_id": state.transaction_id(tx, entry_id),
             "created_at": created_at,
         },
     )

@@ -110,8 +110,9 @@ def entry_for_change(
         action = meta.get(ACTION_META) or action
         extra.update(meta.get(METADATA_META) or {})
     created_at = now(state)
+    entry_id = state.new_id()
     return {
-        "id": state.new_id(),
+        "id": entry_id,
         "entity_type": activity.model.name,
         "entity_id": str(change.key),
         "entity_uuid": row.get(activity.uuid_field) if activity.uuid_field else None,
@@ -120,7 +121,7 @@ def entry_for_change(
         "action": action or operation,
         "field_changes": changes,
         "metadata": base_metadata(state, created_at, extra),
-        "transaction_id": state.transaction_id(tx),
+        "transaction_id": state.transaction_id(tx, entry_id),
         "created_at": created_at,
     }
 

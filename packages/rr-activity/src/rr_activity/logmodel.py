@@ -13,8 +13,15 @@ ASSOCIATION = "activity_logs"
 NEWEST_FIRST = (("created_at", True), ("id", True))
 
 
-def log_table(client_type: str) -> dict[str, Any]:
-    """The table definition of ``ActivityLog``; ``client_id`` has the tenants' type."""
+def log_table(client_type: str, chained: bool) -> dict[str, Any]:
+    """The table definition of ``ActivityLog``; ``client_id`` has the tenants' type.
+
+    With chained models, a second index finds a chain's tail without sorting the record's
+    whole history on every write.
+    """
+    indexes = [["entity_type", "entity_id", "created_at"]]
+    if chained:
+        indexes.append(["entity_type", "entity_id", "sequence"])
     return {
         "table": LOG_TABLE,
         "primary_key": "id",
@@ -35,7 +42,7 @@ def log_table(client_type: str) -> dict[str, Any]:
             "prev_hash": {"type": "string", "length": 64},
             "hash": {"type": "string", "length": 64},
         },
-        # One index: each more costs every logged write (a transaction's entries are
-        # found by record first, then by transaction_id).
-        "indexes": [["entity_type", "entity_id", "created_at"]],
+        # Each index costs every logged write, so there is no transaction_id index (a
+        # transaction's entries are found by record first).
+        "indexes": indexes,
     }

@@ -25,7 +25,7 @@ from .chain import RAW_OPTION
 from .codec import decode_changes
 from .entries import append, entry_for_change
 from .logmodel import ASSOCIATION, LOG_MODEL, NEWEST_FIRST, log_table
-from .settings import NAME, load_model, load_top, secret_key, tenant_type
+from .settings import NAME, any_chained, load_model, load_top, secret_key, tenant_type
 from .state import ActivityState, identity
 
 if TYPE_CHECKING:
@@ -52,7 +52,7 @@ def rr_register_models(
     rr: ReactiveRecord, register: Callable[[str, Mapping[str, Any]], None]
 ) -> None:
     """Register ``ActivityLog`` (table ``activity_logs``), ``client_id`` typed as the tenants."""
-    register(LOG_MODEL, log_table(tenant_type(rr.settings)))
+    register(LOG_MODEL, log_table(tenant_type(rr.settings), any_chained(rr.settings)))
 
 
 @hookimpl
@@ -135,7 +135,10 @@ def rr_checks(rr: ReactiveRecord) -> Iterable[str]:
     try:
         state.logs.unscoped().with_options(**{RAW_OPTION: True}).limit(1).all()
     except StoreError as exc:
-        problems.append(f"activity: cannot read the {state.log_model.table} table: {exc}")
+        problems.append(
+            f"activity: cannot read the {state.log_model.table} table (create it with "
+            f"rr.create_tables() or your migrations): {exc}"
+        )
     if state.key is None and any(a.chain for a in state.models.values()):
         problems.append("activity: chained models need RR_ACTIVITY_KEY")
     return problems

@@ -149,6 +149,23 @@ def secret_key() -> bytes | None:
     return value.encode() if value else None
 
 
+def _logged_tables(settings: Mapping[str, Any]) -> list[Mapping[str, Any]]:
+    """The loaded tables of the models that enable the feature (before models are built)."""
+    return [
+        table
+        for table in (settings.get("models") or {}).values()
+        if (table.get("features") or {}).get(NAME)
+    ]
+
+
+def any_chained(settings: Mapping[str, Any]) -> bool:
+    """Whether any logged model asks for ``chain = true`` (validated later, in full)."""
+    return any(
+        isinstance(table.get(NAME), Mapping) and table[NAME].get("chain") is True
+        for table in _logged_tables(settings)
+    )
+
+
 def tenant_type(settings: Mapping[str, Any]) -> str:
     """The type of ``client_id`` in the log: the tenant fields' type where they agree.
 
@@ -158,9 +175,7 @@ def tenant_type(settings: Mapping[str, Any]) -> str:
     """
     default_tenant = settings.get("user_tenant_field", "client_id")
     found: set[str] = set()
-    for table in (settings.get("models") or {}).values():
-        if not (table.get("features") or {}).get(NAME):
-            continue
+    for table in _logged_tables(settings):
         declared = table.get("fields") or {}
         tenant = table.get("tenant_field") or default_tenant
         if tenant in declared:

@@ -81,11 +81,11 @@ class ActivityState:
         """How ``model`` is logged, or None when it does not enable the feature."""
         return self.models.get(model if isinstance(model, str) else model.name)
 
-    def transaction_id(self, tx: Transaction) -> uuid.UUID:
-        """The id shared by every entry written in ``tx``."""
+    def transaction_id(self, tx: Transaction, entry_id: uuid.UUID) -> uuid.UUID:
+        """The id shared by every entry written in ``tx``: its first entry's id."""
         found = self._transactions.get(tx)
         if found is None:
-            found = self._transactions[tx] = self.new_id()
+            found = self._transactions[tx] = entry_id
         return found
 
     def client_id(self, activity: ModelActivity, row: Mapping[str, Any]) -> Any:
