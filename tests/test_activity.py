@@ -368,3 +368,21 @@ def test_the_log_table_is_in_the_metadata_with_its_index(make_rr: Make, sql_db_u
     )
     indexed = [tuple(c.name for c in index.columns) for index in table.indexes]
     assert ("entity_type", "entity_id", "created_at") in indexed
+
+
+def test_records_keyed_by_uuid(make_rr: Make, db_url: str) -> None:
+    models = {
+        "Device": {
+            "primary_key": "uuid",
+            "fields": {"uuid": {"type": "uuid", "primary_key": True}, "name": "string"},
+            "features": {"activity": True},
+        }
+    }
+    rr = make_rr(db_url, models, plugins_for(db_url))
+    key = uuid.UUID("0190f3a2-0000-7000-8000-000000000001")
+    rr.models.Device.create({"uuid": key, "name": "pump"}, user=ALICE)
+    rr.models.Device.update(key, {"name": "valve"}, user=ALICE)
+    entries = rr.models.Device.with_activity_logs().find(key).data.activity_logs
+    assert [e.action for e in entries] == ["update", "create"]
+    assert {(e.entity_id, e.entity_uuid) for e in entries} == {(str(key), key)}
+    assert rr_activity.history(rr, "Device", str(key)) == entries
