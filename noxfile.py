@@ -157,8 +157,8 @@ def demo(session: nox.Session) -> None:
 
 @nox.session(python=MAIN_PYTHON, default=False)
 def bench(session: nox.Session) -> None:
-    """Run the benchmarks in bench/ (or those named after --); results go to bench/results/."""
+    """Run bench/bench_*.py (or the scripts named after --); results go to bench/results/."""
     install(session, FIRST_PARTY, "bench")
-    scripts = session.posargs or sorted(str(p) for p in (ROOT / "bench").glob("*.py"))
+    scripts = session.posargs or sorted(str(p) for p in (ROOT / "bench").glob("bench_*.py"))
     for script in scripts:
         session.run("python", script)
