@@ -145,3 +145,18 @@ def test_a_refusal_inside_a_transaction_rolls_back_everything(rr: ReactiveRecord
         rr.models.Job.update(job.id, {"status": "active"}, user=TOM)
         rr.models.Job.create({"title": "x", "client_id": 1}, user=MARIA)
         rr.models.Job.update(job.id, {"client_id": 2}, user=MARIA)
+
+
+def test_association_rules_check_writes_against_the_transactions_rows(build: Build) -> None:
+    through_job = {"job": {"any": {"client_id": {"user": "client_id"}}}}
+    rr = build(STANDARD, task_section={"read": through_job, "create": through_job})
+    seed(rr)
+    mine = a_job(rr, 1)
+    theirs = a_job(rr, 2)
+    task = rr.models.Task.create({"title": "ok", "job_id": mine.id}, user=TOM)
+    assert rr.models.Task.with_permissions(TOM).find(task.id).data is not None
+    with unchanged(rr), pytest.raises(PermissionDenied, match="any job with client_id"):
+        rr.models.Task.create({"title": "no", "job_id": theirs.id}, user=TOM)
+    with rr.transaction():  # the job moves in this transaction; the check sees it
+        rr.models.Job.update(theirs.id, {"client_id": 1}, user=SYSTEM)
+        assert rr.models.Task.create({"title": "now ok", "job_id": theirs.id}, user=TOM).id
