@@ -245,6 +245,7 @@ class _RuleParser:
         self.lookup = rr.model_definition
 
     def parse(self, data: Any, path: str, action: str) -> rules.Rule:
+        """The rule ``data`` describes; ConfigError at ``path`` when it describes none."""
         if isinstance(data, bool):
             return rules.Constant(data, action)
         if not isinstance(data, Mapping):
