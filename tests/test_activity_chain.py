@@ -12,7 +12,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import sqlalchemy as sa
 from click.testing import CliRunner
 from reactive_record import ConfigError, ReactiveRecord, Record
 from reactive_record.cli import cli
@@ -115,6 +114,8 @@ def test_chain_true_needs_the_key_at_start_up(
 
 def tamper(url: str, *statements: str) -> None:
     """Run SQL on the database directly, as someone with database access."""
+    import sqlalchemy as sa
+
     engine = sa.create_engine(url)
     with engine.begin() as connection:
         for statement in statements:

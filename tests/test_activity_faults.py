@@ -12,7 +12,6 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-import sqlalchemy as sa
 from reactive_record import ReactiveRecord, StoreError
 
 rr_activity = pytest.importorskip("rr_activity")
@@ -101,6 +100,8 @@ def test_a_later_plugin_failure_in_the_same_transaction(make_rr: Make, db_url: s
 
 def refuse_entries(url: str) -> None:
     """Make the database itself refuse every new activity log row (a trigger)."""
+    import sqlalchemy as sa
+
     engine = sa.create_engine(url)
     kind = engine.dialect.name
     statements = {
