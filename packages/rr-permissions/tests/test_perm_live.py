@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from reactive_record import SYSTEM, ReactiveRecord
 
-from .conftest import ALICE, STANDARD, TENANT_READ, seed
+from .conftest import ALICE, STANDARD, TENANT_READ, TOM, seed
 
 Build = Callable[..., ReactiveRecord]
 
@@ -60,3 +60,24 @@ def test_includes_of_a_list_for_another_action_are_read(build: Build) -> None:
     seed(rr)
     jobs = rr.models.Job.with_permissions(ALICE, "update").includes("tasks").all()
     assert jobs and all(len(job.tasks) == 2 for job in jobs)
+
+
+def test_hidden_fields_stay_hidden_in_live_updates(build: Build) -> None:
+    rr = build({**STANDARD, "hidden_fields": {"technician": ["secret_note"]}})
+    seed(rr)
+    seen: list[Any] = []
+    unsubscribe = rr.models.Job.with_permissions(TOM).subscribe(seen.append)
+    try:
+        job = rr.models.Job.create(
+            {"title": "new", "client_id": 1, "secret_note": "psst"}, user=SYSTEM
+        )
+        rr.models.Job.update(job.id, {"title": "renamed"}, user=SYSTEM)
+        live = rr.models.Job.with_permissions(TOM).find(job.id)
+        rr.models.Job.update(job.id, {"title": "again"}, user=SYSTEM)
+        assert len(seen) >= 3
+        for snapshot in seen:
+            assert all("secret_note" not in record for record in snapshot.data)
+        assert live.data is not None and live.data.title == "again"
+        assert "secret_note" not in live.data
+    finally:
+        unsubscribe()
