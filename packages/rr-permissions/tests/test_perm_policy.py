@@ -89,3 +89,22 @@ def test_a_bad_answer_is_a_clear_type_error(build: Build) -> None:
         TypeError, match=r"Broken.read returned 3; return True, False or a condition"
     ):
         rr.models.Job.with_permissions(ALICE).all()
+
+
+def test_permitted_fields_in_pundits_shapes(build: Build) -> None:
+    class PerAction(Policy):
+        def read(self) -> bool:
+            return True
+
+        def permitted_fields_for_update(self) -> list[str]:
+            return ["status"]
+
+    class EveryAction(Policy):
+        def permitted_fields(self) -> list[str]:  # type: ignore[override]
+            return ["title"]
+
+    per_action = build({"policy": PerAction})
+    assert rr_permissions.permitted_fields(per_action, ALICE, "update", "Job") == {"status"}
+    assert "title" in rr_permissions.permitted_fields(per_action, ALICE, "create", "Job")
+    every = build({"policy": EveryAction})
+    assert rr_permissions.permitted_fields(every, ALICE, "create", "Job") == {"title"}

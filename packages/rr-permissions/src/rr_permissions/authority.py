@@ -20,7 +20,7 @@ from reactive_record.conditions import user_attribute
 from . import grants as g
 from .cache import BoundedCache
 from .config import ModelConfig
-from .policy import PolicyMethod, PolicyScope, RecordRequiredError, has_method
+from .policy import PolicyMethod, PolicyScope, RecordRequiredError, has_method, policy_fields
 from .relations import related_rows
 from .rules import All, Explanation, NoRule, Rule, Setting
 
@@ -212,9 +212,9 @@ class ModelPermissions:
         listed = self._for_roles(self.config.permitted.get(action, {}), user)
         if listed is not None:
             allowed &= listed
-        if self.policy is not None and has_method(self.policy, "permitted_fields"):
+        if self.policy is not None:
             try:
-                names = self.policy(user, record).permitted_fields(action)
+                names = policy_fields(self.policy(user, record), action)
             except RecordRequiredError:
                 raise InvalidQuery(
                     f"{self.policy.__name__}.permitted_fields reads the record: pass record=",

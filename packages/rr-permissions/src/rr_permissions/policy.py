@@ -5,12 +5,14 @@ the condition language) that goes into SQL like a configured rule. When a list i
 planned there is no record: a method that returns a condition without reading
 ``self.record`` filters in SQL; one that reads ``self.record`` is called per record
 after fetching. ``scope(self, query)`` narrows every read of the model (Pundit's Scope),
-and ``permitted_fields(self, action)`` limits the fields a write may touch.
+and ``permitted_fields(self, action)`` (or Pundit's ``permitted_fields_for_<action>``)
+limits the fields a write may touch.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import inspect
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -71,6 +73,23 @@ def has_method(policy: type[Policy], name: str) -> bool:
     """Whether ``policy`` defines a method ``name`` (an action, ``scope``, ``permitted_fields``)."""
     found = getattr(policy, name, None)
     return callable(found) and found is not getattr(Policy, name, None)
+
+
+def policy_fields(policy: Policy, action: str) -> Iterable[str] | None:
+    """The fields a policy lets ``action`` write (None: no limit).
+
+    ``permitted_fields_for_<action>(self)`` wins (Pundit's naming); else
+    ``permitted_fields(self, action)``, or ``permitted_fields(self)`` for every action.
+    """
+    specific = getattr(policy, f"permitted_fields_for_{action}", None)
+    if callable(specific):
+        return specific()  # type: ignore[no-any-return]
+    method = policy.permitted_fields
+    try:
+        inspect.signature(method).bind(action)
+    except TypeError:
+        return method()  # type: ignore[call-arg]
+    return method(action)
 
 
 def answer_grant(
