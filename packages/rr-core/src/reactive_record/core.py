@@ -19,10 +19,11 @@ from .engine import Engine
 from .errors import ConfigError, PluginNotInstalled
 from .model import Model
 from .plugins import make_plugin_manager
-from .query import ModelHandle
+from .query import ModelHandle, Query
 from .records import Record
 from .references import import_reference
 from .store import Store, Transaction
+from .ttl import Coordinator
 
 SQL_SCHEMES = ("sqlite", "postgresql", "postgres", "mysql", "mariadb")
 
@@ -253,6 +254,18 @@ class ReactiveRecord:
     def transaction(self) -> AbstractContextManager[Transaction]:
         """One commit for every write inside; reads inside see its writes."""
         return self.engine.transaction()
+
+    def preload(self, query: Query[Any], ttl: str | None = None) -> None:
+        """Keep ``query`` live and cached without a subscriber, for ``ttl``.
+
+        ``ttl`` is ``"30s"``, ``"4h"``, ``"forever"``...; the model's ``ttl.preload``
+        when omitted. Later reads and subscriptions of the same query are served from it.
+        """
+        self.engine.live.preload(query, ttl)
+
+    def coordinator(self) -> Coordinator:
+        """A coordinator: named queries with TTLs and preloads, combined into groups."""
+        return self.engine.live.coordinator()
 
     def acting_as(self, user: Any) -> AbstractContextManager[Any]:
         """The default user of writes and scoped reads in this context (thread/task safe)."""

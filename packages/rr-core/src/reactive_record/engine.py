@@ -204,6 +204,8 @@ class Engine:
             result = result.order(*scope.order)
         if scope.limit is not None:
             result = result.limit(scope.limit)
+        if "scopes" in model.ttl and result.spec.option("ttl") is None:
+            result = result.with_options(ttl=model.ttl["scopes"])  # the model's scope TTL
         return result
 
     # -- reads ---------------------------------------------------------------------------
@@ -265,6 +267,9 @@ class Engine:
 
     def read(self, query: Query[Any]) -> tuple[Record, ...]:
         """The read pipeline: plan, fetch, the three read phases, includes, computed."""
+        cached = self.live.cached(query)
+        if cached is not None:
+            return cached
         plan = self.plan(query.spec)
         return self.finish(plan, self.fetch_plan(plan))
 
@@ -299,15 +304,14 @@ class Engine:
         """The record of ``within`` with primary key ``key``, or RecordNotFound at once."""
         model = within.model
         coerced = model.field(model.primary_key).coerce(key, model.name)
-        query = within.where({model.primary_key: coerced})
-        record = query.first()
-        if record is None:
+        found = self.live.record(within.where({model.primary_key: coerced}))
+        if found.data is None:
             raise RecordNotFound(model.name, key)
-        return self.live.record(query, record)
+        return found
 
     def find_by(self, query: Query[Any]) -> LiveRecord[Any]:
         """The first record of ``query`` as a live record (``.data`` None when absent)."""
-        return self.live.record(query.limit(1), query.first())
+        return self.live.record(query)
 
     def computed_for(self, plan: Plan) -> tuple[tuple[str, Callable[[Record], Any]], ...]:
         """Computed properties of a read: the model's configured ones, then the query's."""
@@ -441,7 +445,7 @@ class Engine:
         if state is not None:
             yield state.tx
             return
-        with self.store.transaction() as tx:
+        with self.live.committing() as commit, self.store.transaction() as tx:
             state = _TxState(tx)
             token = self._tx.set(state)
             try:
@@ -450,12 +454,27 @@ class Engine:
                     raise _broken(state.broken) from state.broken
             finally:
                 self._tx.reset(token)
+            # Commits reach live queries in the order they commit (see dispatcher.py).
+            commit.ready(state.changes)
         self._committed(state.changes)
+
+    @property
+    def in_transaction(self) -> bool:
+        """Whether this context is inside ``rr.transaction()``."""
+        return self._tx.get() is not None
+
+    @contextmanager
+    def committed_reads(self) -> Iterator[None]:
+        """Reads inside see committed data only: live results never see an open transaction."""
+        token = self._tx.set(None)
+        try:
+            yield
+        finally:
+            self._tx.reset(token)
 
     def _committed(self, changes: list[Change]) -> None:
         if not changes:
             return
-        self.live.committed(changes)
         try:
             self.hook.rr_after_commit(rr=self.rr, changes=tuple(changes))
         except Exception as exc:

@@ -61,7 +61,15 @@ class Transaction(Protocol):
 
 @runtime_checkable
 class Store(Protocol):
-    """A backend: executes plans and opens transactions."""
+    """A backend: executes plans and opens transactions.
+
+    Optional members the live layer asks for (see docs/live-queries.md):
+    ``exact_string_semantics`` (bool, default True: strings compare and sort by code
+    point), ``freshness_token()`` (a value that changes when a commit this store did not
+    make may have happened; None when it cannot tell), ``freshness_poll`` (seconds
+    between background looks at that token) and ``change_feed()`` (a feed of other
+    processes' commits with ``start(live)`` / ``stop()``).
+    """
 
     url: str
 
@@ -98,6 +106,9 @@ class MemoryStore:
     swaps them in at commit, so readers never see uncommitted rows.
     """
 
+    #: Strings compare and sort by code point, exactly as the in-memory evaluator does.
+    exact_string_semantics = True
+
     def __init__(self, url: str = "memory://") -> None:
         self.url = url
         self._tables: dict[str, dict[Any, Row]] = {}
@@ -132,6 +143,10 @@ class MemoryStore:
 
     def close(self) -> None:
         self._tables.clear()
+
+    def freshness_token(self) -> int:
+        """Live results stay provably fresh: no other process can write this store."""
+        return 0
 
     def related(self, tables: Mapping[str, dict[Any, Row]]) -> cond.Related:
         """The association resolver that ``evaluate`` uses for ``any``."""
