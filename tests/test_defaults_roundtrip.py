@@ -145,3 +145,23 @@ def test_defaults_applied_store_the_row_the_database_would(
         for name in generated - {"id"}:
             assert ours[name] is not None, f"{name} was not read back after insert"
             assert unsaved[name] is None, f"{name} is server-generated yet new() filled it"
+
+
+def test_reading_the_schema_inside_a_write_keeps_the_transaction() -> None:
+    # In-memory SQLite has one connection: the first create reflects the defaults on it
+    # while the write's transaction is open, and must leave that transaction alone.
+    models = {
+        "Job": {
+            "fields": {"title": "string", "status": {"type": "string", "default": "pending"}},
+            "features": {"defaults": True},
+        }
+    }
+    with ReactiveRecord(
+        database="sqlite://", models=models, plugins=["sqlalchemy", "defaults"]
+    ) as rr:
+        rr.create_tables()
+        with rr.transaction():
+            first = rr.models.Job.create({"title": "a"})
+            rr.models.Job.create({"title": "b"})
+        assert first.status == "pending"
+        assert rr.models.Job.count() == 2

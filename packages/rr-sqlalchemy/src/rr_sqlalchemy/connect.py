@@ -24,7 +24,13 @@ BEGIN = {SQLITE: "BEGIN IMMEDIATE", POSTGRESQL: "BEGIN", MYSQL: "BEGIN"}
 
 def make_engine(target: Target) -> sa.Engine:
     """The engine for ``target``, with per-connection setup installed."""
-    options: dict[str, Any] = {"isolation_level": "AUTOCOMMIT", "pool_reset_on_return": None}
+    options: dict[str, Any] = {
+        "isolation_level": "AUTOCOMMIT",
+        "pool_reset_on_return": None,
+        # A SQLAlchemy Connection (reflection) on the shared in-memory SQLite connection
+        # must not end, on close, the transaction the store has open there.
+        "skip_autocommit_rollback": True,
+    }
     if target.kind == SQLITE:
         options["connect_args"] = {"check_same_thread": False, "timeout": SQLITE_BUSY_TIMEOUT}
         if target.in_memory:
