@@ -138,3 +138,14 @@ def test_forms_leave_server_generated_fields_out(url: str) -> None:
         assert rr_defaults.server_generated(rr, "Job") == frozenset({"id"})
         form = rr_defaults.populate_form(rr, {"title": "Fix"}, "Job")
         assert form == {"title": "Fix", "status": "pending", "priority": "3"}
+
+
+def test_sqlalchemy_column_defaults_on_the_store_table_are_honoured(url: str) -> None:
+    codes = iter(range(1, 100))
+    with _instance(url, {}) as rr:
+        table = rr.metadata.tables["jobs"]
+        table.c.notes.default = sa.ColumnDefault(lambda: f"note {next(codes)}")
+        table.c.status.default = sa.ColumnDefault("draft")
+        rr_defaults.refresh(rr)
+        assert (rr.models.Job.new().notes, rr.models.Job.new().notes) == ("note 1", "note 2")
+        assert rr.models.Job.create({"title": "x"}).status == "draft"
