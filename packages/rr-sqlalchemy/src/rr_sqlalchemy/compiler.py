@@ -17,9 +17,11 @@ ascending and last descending.
 from __future__ import annotations
 
 import json
+from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from itertools import repeat
+from operator import itemgetter
 from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
@@ -124,13 +126,14 @@ class Statement:
 
     def rows(self, rows: Sequence[Sequence[Any]]) -> list[dict[str, Any]]:
         """Result rows as dicts of field name to Python value (converted a column at a time)."""
-        names = repeat(self.columns)
-        if not self.converters or not rows:
-            return list(map(dict, map(zip, names, rows)))
-        columns: list[Any] = list(zip(*rows, strict=True))
+        names = self.columns
+        items = list(map(dict, map(zip, repeat(names), rows)))
         for index, convert in self.converters:
-            columns[index] = convert(columns[index])
-        return list(map(dict, map(zip, names, zip(*columns, strict=True))))
+            converted = convert(list(map(itemgetter(index), rows)))
+            if converted is not None:
+                # Store each converted value in its dict, looping in C.
+                deque(map(dict.__setitem__, items, repeat(names[index]), converted), maxlen=0)
+        return items
 
 
 class Compiler:

@@ -71,7 +71,7 @@ class SqlStore:
         with self._setup_lock:
             if self._compiler is not None:
                 return
-            with self._locked(), self._wrapping("connect"):
+            with self._locked(), self._wrapping(f"connecting to {self.safe_url}"):
                 self.engine.connect().close()
             metadata = sa.MetaData()
             collation = string_collation(self.kind, self.engine.dialect)
@@ -196,12 +196,16 @@ class SqlStore:
         detail = " ".join(str(exc).split()) or type(exc).__name__
         return StoreError(f"{what} failed: {type(exc).__name__}: {detail}", exc)
 
+    @property
+    def safe_url(self) -> str:
+        """The database URL with its password hidden, for messages."""
+        return self.engine.url.render_as_string(hide_password=True)
+
     def _checkout(self) -> Any:
         try:
             return self.engine.raw_connection()
         except sa.exc.DBAPIError as exc:
-            safe = self.engine.url.render_as_string(hide_password=True)
-            raise self.error(f"connecting to {safe}", exc.orig or exc) from exc
+            raise self.error(f"connecting to {self.safe_url}", exc.orig or exc) from exc
 
     def run(self, what: str, statement: Statement, values: Sequence[Any]) -> list[Row]:
         """Run a statement outside any transaction and return its rows as dicts."""
@@ -280,7 +284,7 @@ class SqlStore:
         self.engine.dispose()
 
     def __repr__(self) -> str:
-        return f"<SqlStore {self.engine.url.render_as_string(hide_password=True)}>"
+        return f"<SqlStore {self.safe_url}>"
 
 
 class SqlTransaction:
@@ -401,9 +405,6 @@ class SqlTransaction:
         lock = model.lock_field
         if lock is not None and row.get(lock) is None:
             row[lock] = 0
-        for name in [n for n, v in row.items() if v is None]:
-            if model.fields[name].default is not None:
-                del row[name]  # the column's server default applies, as MemoryStore's does
         columns = tuple(row)
         returning = self._insert_returning
         statement = store.statement(

@@ -150,7 +150,11 @@ def to_db(kind: str, field_type: str) -> Convert | None:
 # Results are converted a column at a time: ``map`` over a column runs in C, and a column
 # without NULLs (the common case) needs no per-value test.
 
-ColumnConvert = Callable[[Sequence[Any]], Iterable[Any]]
+#: A column's values in, the converted values out (None: the column is right as it is).
+ColumnConvert = Callable[[Sequence[Any]], Iterable[Any] | None]
+
+#: A column at least this long is checked for repeated values, converted once each.
+INTERN_FROM = 256
 
 
 def _sqlite_datetime_in(value: Any) -> dt.datetime:
@@ -190,15 +194,23 @@ def _trim_decimal(value: Any) -> Decimal:
 
 
 def _each(
-    one: Convert, fast: Callable[[Sequence[Any]], Iterable[Any]] | None = None
+    one: Convert,
+    fast: Callable[[Sequence[Any]], Iterable[Any]] | None = None,
+    intern: bool = False,
 ) -> ColumnConvert:
     """A column converter: ``one`` for each non-NULL value, ``fast(column)`` when none is NULL.
 
     ``fast`` assumes the driver's usual type; a value of another type (a table written by
-    another program) falls back to ``one``, which accepts it.
+    another program) falls back to ``one``, which accepts it. With ``intern`` (immutable
+    values that repeat, such as dates) each distinct value is converted once and shared.
     """
 
     def convert(column: Sequence[Any]) -> Iterable[Any]:
+        if intern and len(column) >= INTERN_FROM:
+            distinct = set(column)
+            if len(distinct) * 4 <= len(column):
+                memo = {v: None if v is None else one(v) for v in distinct}
+                return map(memo.__getitem__, column)
         if None not in column:
             try:
                 return list(fast(column) if fast is not None else map(one, column))
@@ -209,22 +221,22 @@ def _each(
     return convert
 
 
-def _aware_column(column: Sequence[Any]) -> Iterable[Any]:
+def _aware_column(column: Sequence[Any]) -> Iterable[Any] | None:
     """Datetimes made aware UTC; a column that already is (timestamptz) is left as it is."""
     for value in column:
         if value is not None:
             if value.tzinfo is not None:
-                return column
+                return None
             break
     else:
-        return column
+        return None
     return [None if v is None else _aware_utc(v) for v in column]
 
 
 _SQLITE_IN: dict[str, ColumnConvert] = {
     "datetime": _each(_sqlite_datetime_in, _sqlite_datetimes),
-    "date": _each(_date_in, partial(map, dt.date.fromisoformat)),
-    "decimal": _each(_decimal_in, partial(map, Decimal)),
+    "date": _each(_date_in, partial(map, dt.date.fromisoformat), intern=True),
+    "decimal": _each(_decimal_in, partial(map, Decimal), intern=True),
     "uuid": _each(_uuid_in),
     "json": _each(_json_in),
     "boolean": _each(bool),
@@ -244,7 +256,7 @@ def from_db(kind: str, field: Field) -> ColumnConvert | None:
         return _SQLITE_IN.get(t)
     if kind == MYSQL:
         if t == "decimal" and field.precision is None and field.scale is None:
-            return _each(_trim_decimal)
+            return _each(_trim_decimal, intern=True)
         return _MYSQL_IN.get(t)
     if t == "datetime":
         # A table made elsewhere (a reflected model) may hold timestamp without time zone.

@@ -1,0 +1,228 @@
+"""The SQL store through the public API, on SQLite, PostgreSQL and MariaDB."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from reactive_record import ReactiveRecord, RecordNotFound, StaleRecord, StoreError
+from rr_sqlalchemy import SqlStore
+
+Make = Callable[..., ReactiveRecord]
+
+MODELS: dict[str, Any] = {
+    "Client": {
+        "fields": {"name": {"type": "string", "null": False}},
+        "has_many": {"jobs": {"model": "Job", "foreign_key": "client_id"}},
+    },
+    "Job": {
+        "fields": {
+            "title": {"type": "string", "length": 200, "null": False},
+            "status": {"type": "string", "default": "pending"},
+            "priority": {"type": "integer", "default": 2},
+            "client_id": "integer",
+            "lock_version": "integer",
+        },
+        "belongs_to": {"client": {"model": "Client", "foreign_key": "client_id"}},
+        "scopes": {"urgent": {"where": {"priority": {"gte": 3}}}},
+    },
+    "Counter": {"fields": {"value": {"type": "integer", "null": False}}},
+}
+
+
+@pytest.fixture
+def rr(make_rr: Make, sql_db_url: str) -> ReactiveRecord:
+    """An instance with only the store plugin, tables made, one client."""
+    rr = make_rr(sql_db_url, MODELS, ["sqlalchemy"])
+    rr.models.Client.create({"name": "Acme"})
+    return rr
+
+
+def test_the_store_is_the_sql_store(rr: ReactiveRecord) -> None:
+    assert isinstance(rr.store, SqlStore)
+    assert set(rr.metadata.tables) == {"clients", "jobs", "counters"}
+
+
+def test_create_returns_the_stored_row_with_server_values(rr: ReactiveRecord) -> None:
+    job = rr.models.Job.create({"title": "Fix", "client_id": 1})
+    assert dict(job) == {
+        "id": 1,
+        "title": "Fix",
+        "status": "pending",
+        "priority": 2,
+        "client_id": 1,
+        "lock_version": 0,
+    }
+    assert rr.models.Job.find(job.id).data == job
+
+
+def test_tx_insert_uses_server_defaults_for_absent_values(rr: ReactiveRecord) -> None:
+    job_model = rr.model_definition("Job")
+    with rr.transaction() as tx:
+        row = tx.insert(job_model, {"title": "Raw", "status": None})
+    # As in SQL: a default fills an absent value, not an explicit NULL.
+    assert row["status"] is None and row["priority"] == 2 and row["id"] == 1
+
+
+def test_update_increments_the_lock_version(rr: ReactiveRecord) -> None:
+    job = rr.models.Job.create({"title": "Fix"})
+    updated = rr.models.Job.update(job.id, {"status": "active", "lock_version": 0})
+    assert updated.status == "active" and updated.lock_version == 1
+    again = rr.models.Job.update(job.id, {"priority": 5})
+    assert again.lock_version == 2 and again.status == "active"
+
+
+def test_a_stale_lock_version_raises_and_writes_nothing(rr: ReactiveRecord) -> None:
+    job = rr.models.Job.create({"title": "Fix"})
+    rr.models.Job.update(job.id, {"status": "active"})
+    with pytest.raises(StaleRecord) as caught:
+        rr.models.Job.update(job.id, {"status": "done", "lock_version": 0})
+    assert (caught.value.expected, caught.value.actual) == (0, 1)
+    assert rr.models.Job.find(job.id).data.status == "active"  # type: ignore[union-attr]
+
+
+def test_destroy_and_missing_records(rr: ReactiveRecord) -> None:
+    job = rr.models.Job.create({"title": "Fix"})
+    rr.models.Job.destroy(job.id)
+    assert not rr.models.Job.exists()
+    with pytest.raises(RecordNotFound):
+        rr.models.Job.update(job.id, {"status": "x"})
+
+
+def test_a_transaction_rolls_back_on_an_exception(rr: ReactiveRecord) -> None:
+    with pytest.raises(RuntimeError), rr.transaction():
+        rr.models.Job.create({"title": "Gone"})
+        rr.models.Client.update(1, {"name": "Renamed"})
+        raise RuntimeError("boom")
+    assert rr.models.Job.count() == 0
+    assert rr.models.Client.find(1).data.name == "Acme"  # type: ignore[union-attr]
+
+
+def test_reads_inside_a_transaction_see_its_writes_and_others_do_not(
+    rr: ReactiveRecord,
+) -> None:
+    seen_outside: list[int] = []
+    with rr.transaction():
+        rr.models.Job.create({"title": "Inside", "priority": 4})
+        assert rr.models.Job.urgent().count() == 1
+        assert rr.models.Job.where(title="Inside").pluck("priority") == [4]
+        if not rr.url.startswith("sqlite"):
+            # Another connection does not see uncommitted rows (SQLite: it waits instead).
+            reader = threading.Thread(target=lambda: seen_outside.append(rr.models.Job.count()))
+            reader.start()
+            reader.join()
+            assert seen_outside == [0]
+    assert rr.models.Job.count() == 1
+
+
+def test_queries(rr: ReactiveRecord) -> None:
+    jobs = rr.models.Job
+    for title, priority in [("a", 1), ("b", 3), ("c", 3), ("d", None)]:
+        jobs.create({"title": title, "priority": priority, "client_id": 1})
+    assert jobs.order("-priority").pluck("title") == ["b", "c", "a", "d"]
+    assert jobs.order("priority").pluck("title") == ["d", "a", "b", "c"]
+    assert jobs.order("title").offset(1).limit(2).pluck("title") == ["b", "c"]
+    assert jobs.order("title").offset(3).pluck("title") == ["d"]
+    assert jobs.where(priority=None).count() == 1
+    assert jobs.urgent().exists() and not jobs.where(title="zzz").exists()
+    assert jobs.offset(1).limit(2).count() == 2
+    assert jobs.pluck("title", "priority")[0] == ("a", 1)
+    with_client = jobs.includes("client").where(title="a").one()
+    assert with_client.client.name == "Acme"
+    assert rr.models.Client.where(jobs={"any": {"priority": 3}}).count() == 1
+
+
+def test_long_lists_are_one_parameter(rr: ReactiveRecord) -> None:
+    jobs = rr.models.Job
+    for title in ("x", "y"):
+        jobs.create({"title": title})
+    wanted = [*range(-40_000, 0), 1]
+    assert jobs.where(id=wanted).pluck("title") == ["x"]
+    assert jobs.where(id={"not_in": wanted}).pluck("title") == ["y"]
+
+
+def test_each_statement_shape_is_compiled_once(
+    rr: ReactiveRecord, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    compiler = rr.store.compiler  # type: ignore[attr-defined]
+    built: list[Any] = []
+    select = compiler.select
+    monkeypatch.setattr(compiler, "select", lambda *a: built.append(a) or select(*a))
+    jobs = rr.models.Job
+    for n in range(5):
+        jobs.where(title=f"t{n}", priority=[n, n + 1, n + 2][: n % 3 + 1]).limit(n + 1).all()
+    assert len(built) == 1
+    jobs.where(title="t", priority={"gt": 1}).all()
+    assert len(built) == 2
+
+
+def test_driver_errors_are_store_errors(rr: ReactiveRecord) -> None:
+    jobs = rr.models.Job
+    jobs.create({"title": "Fix"})
+    with pytest.raises(StoreError, match="jobs") as caught:
+        jobs.create({"id": 1, "title": "Twin"})
+    assert caught.value.original is not None
+    assert caught.value.__cause__ is caught.value.original
+    with pytest.raises(StoreError, match=r"(?i)foreign key"):
+        jobs.create({"title": "Orphan", "client_id": 99})
+    jobs.update(1, {"client_id": 1})
+    with pytest.raises(StoreError, match=r"(?i)foreign key"):
+        rr.models.Client.destroy(1)
+    assert jobs.count() == 1 and rr.models.Client.count() == 1
+
+
+def test_an_unreachable_server_is_a_store_error() -> None:
+    rr = ReactiveRecord(
+        database="postgresql://someone:secret@127.0.0.1:1/nowhere",
+        models={"Job": {"fields": {"title": "string"}}},
+        plugins=["sqlalchemy"],
+    )
+    with pytest.raises(StoreError, match=r"127\.0\.0\.1:1/nowhere") as caught:
+        rr.models.Job.count()
+    assert "secret" not in str(caught.value)
+    rr.close()
+
+
+def test_concurrent_writers_serialise(rr: ReactiveRecord) -> None:
+    counter = rr.models.Counter.create({"value": 0})
+    errors: list[BaseException] = []
+
+    def bump() -> None:
+        try:
+            for _ in range(10):
+                with rr.transaction() as tx:
+                    current = tx.read(rr.model_definition("Counter"), counter.id, lock=True)
+                    assert current is not None
+                    rr.models.Counter.update(counter.id, {"value": current["value"] + 1})
+        except BaseException as exc:  # pragma: no cover - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=bump) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    assert rr.models.Counter.find(counter.id).data.value == 40  # type: ignore[union-attr]
+
+
+def test_in_memory_sqlite_is_one_database_shared_by_threads(make_rr: Make) -> None:
+    rr = make_rr("sqlite://", {"Counter": MODELS["Counter"]}, ["sqlalchemy"])
+    other = make_rr("sqlite://", {"Counter": MODELS["Counter"]}, ["sqlalchemy"])
+    counter = rr.models.Counter.create({"value": 0})
+
+    def bump() -> None:
+        for _ in range(25):
+            with rr.transaction():
+                value = rr.models.Counter.find(counter.id).data.value  # type: ignore[union-attr]
+                rr.models.Counter.update(counter.id, {"value": value + 1})
+
+    threads = [threading.Thread(target=bump) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert rr.models.Counter.find(counter.id).data.value == 100  # type: ignore[union-attr]
+    assert other.models.Counter.count() == 0
