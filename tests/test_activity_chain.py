@@ -166,6 +166,33 @@ def test_verify_names_a_reordered_entry(make_rr: Make, sql_db_url: str) -> None:
     assert (problem.kind, str(problem.entry_id)) == ("reordered", str(third.id))
 
 
+def test_verify_names_the_last_entry_kept_when_the_newest_are_deleted(
+    make_rr: Make, sql_db_url: str
+) -> None:
+    rr = build(make_rr, sql_db_url)
+    second = chain(rr)[1]
+    tamper(sql_db_url, f"DELETE FROM activity_logs WHERE {WHERE} AND sequence > 2")
+    problem = only_problem(rr)
+    assert (problem.kind, str(problem.entry_id)) == ("deleted", str(second.id))
+    assert "was the newest when entries after it were deleted" in problem.message
+    tamper(sql_db_url, f"DELETE FROM activity_logs WHERE {WHERE}")
+    report = rr_activity.verify(rr)
+    assert [p.message for p in report.problems] == [
+        "Job 1: every entry of its chain (#1 to #4) was deleted"
+    ]
+
+
+def test_a_head_rolled_back_by_hand_is_caught(make_rr: Make, sql_db_url: str) -> None:
+    rr = build(make_rr, sql_db_url)
+    second = chain(rr)[1]
+    tamper(
+        sql_db_url,
+        f"DELETE FROM activity_logs WHERE {WHERE} AND sequence > 2",
+        f"UPDATE activity_chains SET sequence = 2, hash = '{second.hash}' WHERE id = 'Job:1'",
+    )
+    assert only_problem(rr).kind == "edited"
+
+
 def test_a_forged_hash_without_the_key_is_caught(make_rr: Make, sql_db_url: str) -> None:
     rr = build(make_rr, sql_db_url)
     forged = hashlib.sha256(b"no key").hexdigest()

@@ -6,10 +6,14 @@ comes from ``RR_ACTIVITY_KEY``, outside the database. Someone with database acce
 alone cannot forge a consistent chain: an edited entry no longer matches its hash, and
 a deleted or moved one breaks the link of the entry after it.
 
+Each chain has a head row (``ActivityChain``) holding its last ``sequence`` and ``hash``
+with their own HMAC. Appending reads the head FOR UPDATE, so writers of one chain queue
+on it whatever the database's isolation level, and deleting the newest entries leaves a
+head that no longer matches the tail.
+
 ``sequence`` (the position in the chain) is deliberately not hashed: it is how the log
 is read in order, so moving entries shows as a broken link ("reordered") rather than as
-an edit. Deleting the newest entries of a chain leaves a consistent, shorter chain; keep
-:attr:`VerifyReport.heads` somewhere else to detect that too.
+an edit.
 """
 
 from __future__ import annotations
@@ -18,15 +22,20 @@ import datetime as dt
 import hashlib
 import hmac
 import uuid
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from reactive_record import ConfigError, ReactiveRecord, Record
+from reactive_record import Change, ConfigError, ReactiveRecord, Record
 
 from .codec import canonical_json, json_safe
 from .settings import KEY_ENV, secret_key
 from .state import state_of
+
+if TYPE_CHECKING:
+    from reactive_record import Transaction
+
+    from .state import ActivityState
 
 #: The query option that reads entries as stored (field values not decoded).
 RAW_OPTION = "activity_raw"
@@ -69,12 +78,50 @@ def digest(key: bytes, entry: Mapping[str, Any]) -> str:
     return hmac.new(key, canonical(entry).encode(), hashlib.sha256).hexdigest()
 
 
+def head_id(entity_type: str, entity_id: str) -> str:
+    """The key of a record's chain head: ``"Job:42"``."""
+    return f"{entity_type}:{entity_id}"
+
+
+def head_mac(key: bytes, head: str, sequence: int, last: str) -> str:
+    """The HMAC that seals a head's ``sequence`` and ``hash``."""
+    text = canonical_json({"head": head, "sequence": sequence, "hash": last})
+    return hmac.new(key, text.encode(), hashlib.sha256).hexdigest()
+
+
+def link(state: ActivityState, tx: Transaction, entry: dict[str, Any]) -> None:
+    """Give ``entry`` its place in its record's chain and move the chain's head to it.
+
+    The head is read with a row lock in ``tx``, so the next writer of this chain waits
+    for this transaction and then sees its entry as the tail.
+    """
+    key = state.key
+    heads = state.chain_model
+    if key is None or heads is None:  # checked at start-up; the environment changed since
+        raise ConfigError(KEY_ENV, None, "the secret the chains are written with")
+    name = head_id(entry["entity_type"], entry["entity_id"])
+    head = tx.read(heads, name, lock=True)
+    entry["sequence"] = 1 if head is None else head["sequence"] + 1
+    entry["prev_hash"] = None if head is None else head["hash"]
+    entry["hash"] = digest(key, entry)
+    values = {
+        "sequence": entry["sequence"],
+        "hash": entry["hash"],
+        "mac": head_mac(key, name, entry["sequence"], entry["hash"]),
+    }
+    if head is None:
+        tx.insert(heads, {"id": name, **values})
+    else:
+        tx.write(Change(heads, "update", name, Record(heads.name, head), values, None, state.rr))
+
+
 @dataclass(frozen=True)
 class ChainProblem:
     """The first entry of one record's chain that is not as written.
 
     ``kind`` is ``edited`` (its contents no longer match its hash), ``deleted`` (the entry
-    before it is missing) or ``reordered`` (it links to an entry that comes after it).
+    before it is missing, or with ``entry_id`` the last one kept, the newest ones are) or
+    ``reordered`` (it links to an entry that comes after it).
     """
 
     kind: str
@@ -82,11 +129,17 @@ class ChainProblem:
     entity_id: str
     entry_id: Any
     sequence: Any
+    truncated: bool = False
 
     @property
     def message(self) -> str:
         """A sentence naming the entry and what is wrong with it."""
-        where = f"{self.entity_type} {self.entity_id}: entry {self.entry_id} (#{self.sequence})"
+        record = f"{self.entity_type} {self.entity_id}"
+        where = f"{record}: entry {self.entry_id} (#{self.sequence})"
+        if self.truncated:
+            if self.entry_id is None:
+                return f"{record}: every entry of its chain (#1 to #{self.sequence}) was deleted"
+            return f"{where} was the newest when entries after it were deleted"
         if self.kind == "edited":
             return f"{where} was edited: its contents do not match its hash"
         if self.kind == "deleted":
@@ -125,15 +178,35 @@ def check_chain(key: bytes, entries: Sequence[Mapping[str, Any]]) -> ChainProble
             linked = position.get(entry.get("prev_hash"))
             kind = "reordered" if linked is not None and linked != index - 1 else "deleted"
         if kind is not None:
-            return ChainProblem(
-                kind,
-                str(entry.get("entity_type")),
-                str(entry.get("entity_id")),
-                entry.get("id"),
-                entry.get("sequence"),
-            )
+            return _problem(kind, entry)
         previous = stored
     return None
+
+
+def check_head(
+    key: bytes, entries: Sequence[Mapping[str, Any]], head: Mapping[str, Any] | None
+) -> ChainProblem | None:
+    """Whether the chain ends where its head says (None when it does, or has no head)."""
+    if head is None or not entries:
+        return None
+    last = entries[-1]
+    sealed = head_mac(key, str(head["id"]), head["sequence"], str(head["hash"]))
+    if not hmac.compare_digest(str(head["mac"]), sealed):
+        return _problem("edited", last)
+    if head["hash"] != last.get("hash"):
+        return _problem("deleted", last, truncated=True)
+    return None
+
+
+def _problem(kind: str, entry: Mapping[str, Any], truncated: bool = False) -> ChainProblem:
+    return ChainProblem(
+        kind,
+        str(entry.get("entity_type")),
+        str(entry.get("entity_id")),
+        entry.get("id"),
+        entry.get("sequence"),
+        truncated,
+    )
 
 
 def verify(
@@ -151,19 +224,23 @@ def verify(
     key = secret_key()
     if key is None:
         raise ConfigError(KEY_ENV, None, "the secret the chains were written with")
+    state = state_of(rr)
     problems: list[ChainProblem] = []
-    heads: dict[tuple[str, str], str] = {}
-    entries = chains = 0
-    for chain in _chains(rr, model, progress):
-        entries += len(chain)
-        chains += 1
-        problem = check_chain(key, chain)
-        if problem is not None:
-            problems.append(problem)
-        heads[(str(chain[0]["entity_type"]), str(chain[0]["entity_id"]))] = str(
-            chain[-1].get("hash")
-        )
-    return VerifyReport(entries, chains, tuple(problems), heads)
+    found: dict[tuple[str, str], str] = {}
+    entries = 0
+    for batch in _batches(_chains(rr, model, progress), PAGE):
+        heads = _heads(state, [head_id(*_identity(chain)) for chain in batch])
+        for chain in batch:
+            entries += len(chain)
+            identity = _identity(chain)
+            problem = check_chain(key, chain) or check_head(
+                key, chain, heads.get(head_id(*identity))
+            )
+            if problem is not None:
+                problems.append(problem)
+            found[identity] = str(chain[-1].get("hash"))
+    problems.extend(_emptied(state, model, found))
+    return VerifyReport(entries, len(found), tuple(problems), found)
 
 
 def count_chained(rr: ReactiveRecord, model: str | None = None) -> int:
@@ -171,10 +248,46 @@ def count_chained(rr: ReactiveRecord, model: str | None = None) -> int:
     return int(_chained(rr, model).count())
 
 
+def _identity(chain: Sequence[Mapping[str, Any]]) -> tuple[str, str]:
+    return str(chain[0]["entity_type"]), str(chain[0]["entity_id"])
+
+
+def _heads(state: ActivityState, names: list[str]) -> dict[str, Record]:
+    if state.chain_model is None:
+        return {}
+    query = state.rr.models[state.chain_model.name].unscoped().where(id=names)
+    return {str(head["id"]): head for head in query.all()}
+
+
+def _emptied(
+    state: ActivityState, model: str | None, seen: Mapping[tuple[str, str], str]
+) -> Iterator[ChainProblem]:
+    """Heads whose chain has no entry left at all."""
+    if state.chain_model is None:
+        return
+    for head in state.rr.models[state.chain_model.name].unscoped().all():
+        entity_type, _, entity_id = str(head["id"]).partition(":")
+        if model not in (None, entity_type):
+            continue
+        if (entity_type, entity_id) not in seen:
+            yield ChainProblem("deleted", entity_type, entity_id, None, head["sequence"], True)
+
+
 def _chained(rr: ReactiveRecord, model: str | None) -> Any:
     query = state_of(rr).logs.unscoped().with_options(**{RAW_OPTION: True})
     query = query.where(sequence={"ne": None})
     return query if model is None else query.where(entity_type=model)
+
+
+def _batches(chains: Iterable[list[Record]], size: int) -> Iterator[list[list[Record]]]:
+    batch: list[list[Record]] = []
+    for chain in chains:
+        batch.append(chain)
+        if len(batch) == size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
 
 
 def _chains(
@@ -188,10 +301,7 @@ def _chains(
         query = base if after is None else base.where(_after(after))
         page = query.all()
         for entry in page:
-            if current and (entry["entity_type"], entry["entity_id"]) != (
-                current[0]["entity_type"],
-                current[0]["entity_id"],
-            ):
+            if current and (entry["entity_type"], entry["entity_id"]) != _identity(current):
                 yield current
                 current = []
             current.append(entry)

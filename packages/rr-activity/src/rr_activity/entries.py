@@ -8,7 +8,7 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from . import request_context
-from .chain import RAW_OPTION, digest
+from .chain import link
 from .codec import REDACTED, encode, json_safe
 from .state import SYSTEM_ID, ActivityState, identity
 
@@ -129,28 +129,7 @@ def entry_for_change(
 def append(
     state: ActivityState, tx: Transaction, activity: ModelActivity, entry: dict[str, Any]
 ) -> dict[str, Any]:
-    """Store ``entry`` in ``tx``; on a chained model, link it to the record's chain first.
-
-    The chain's tail is read inside the transaction that already holds the record's row
-    lock (the engine reads it FOR UPDATE), so concurrent writers of one record append one
-    after the other.
-    """
+    """Store ``entry`` in ``tx``; on a chained model, link it to the record's chain first."""
     if activity.chain:
-        key = state.key
-        if key is None:  # checked at start-up; the environment changed since
-            raise RuntimeError("RR_ACTIVITY_KEY is no longer set: cannot extend the chain")
-        last = (
-            state.logs.unscoped()
-            .with_options(**{RAW_OPTION: True})
-            .where(
-                entity_type=entry["entity_type"],
-                entity_id=entry["entity_id"],
-                sequence={"ne": None},
-            )
-            .order("-sequence")
-            .first()
-        )
-        entry["sequence"] = 1 if last is None else last["sequence"] + 1
-        entry["prev_hash"] = None if last is None else last["hash"]
-        entry["hash"] = digest(key, entry)
+        link(state, tx, entry)
     return tx.insert(state.log_model, entry)

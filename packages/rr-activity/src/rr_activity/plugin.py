@@ -24,7 +24,7 @@ from reactive_record import (
 from .chain import RAW_OPTION
 from .codec import decode_changes
 from .entries import append, entry_for_change
-from .logmodel import ASSOCIATION, LOG_MODEL, NEWEST_FIRST, log_table
+from .logmodel import ASSOCIATION, CHAIN_MODEL, LOG_MODEL, NEWEST_FIRST, chain_table, log_table
 from .settings import NAME, any_chained, load_model, load_top, secret_key, tenant_type
 from .state import ActivityState, identity
 
@@ -51,8 +51,11 @@ def rr_model_features() -> Iterable[str]:
 def rr_register_models(
     rr: ReactiveRecord, register: Callable[[str, Mapping[str, Any]], None]
 ) -> None:
-    """Register ``ActivityLog`` (table ``activity_logs``), ``client_id`` typed as the tenants."""
-    register(LOG_MODEL, log_table(tenant_type(rr.settings), any_chained(rr.settings)))
+    """Register ``ActivityLog`` (``client_id`` typed as the tenants), and ``ActivityChain``
+    (the chain heads) when a model has ``chain = true``."""
+    register(LOG_MODEL, log_table(tenant_type(rr.settings)))
+    if any_chained(rr.settings):
+        register(CHAIN_MODEL, chain_table())
 
 
 @hookimpl
@@ -89,9 +92,11 @@ def rr_configure(rr: ReactiveRecord, config: Mapping[str, Any]) -> None:
             polymorphic_type=("entity_type", model.name),
             order=NEWEST_FIRST,
         )
+    chained = any(activity.chain for activity in models.values())
     rr.extensions[NAME] = ActivityState(
         rr=rr,
         log_model=log_model,
+        chain_model=rr.model_definition(CHAIN_MODEL) if chained else None,
         models=models,
         user_model=top["user_model"],
         key=secret_key(),
@@ -247,7 +252,7 @@ def rr_authorize_change(change: Change) -> None:
     if state is None:
         return
     model = change.model
-    if model is state.log_model:
+    if model is state.log_model or model is state.chain_model:
         raise PermissionDenied(
             change.operation,
             model.name,

@@ -67,6 +67,7 @@ class ActivityState:
 
     rr: ReactiveRecord
     log_model: Model
+    chain_model: Model | None
     models: dict[str, ModelActivity]
     user_model: str | None
     key: bytes | None
