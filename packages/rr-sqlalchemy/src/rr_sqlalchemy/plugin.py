@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 
 from reactive_record import hookimpl
 
+from .commands import db
 from .generate import generate
 from .store import SqlStore
 from .urls import resolve
@@ -34,5 +35,7 @@ def rr_schema_defaults(rr: ReactiveRecord, model: Model) -> Mapping[str, SchemaD
 
 @hookimpl
 def rr_register_commands(cli: click.Group) -> None:
-    """``reactive-record generate``: model configuration or typed records from a database."""
+    """``reactive-record generate`` (configuration or typed records from a database) and
+    ``db create`` / ``db sql`` (the tables, or their DDL)."""
     cli.add_command(generate)
+    cli.add_command(db)

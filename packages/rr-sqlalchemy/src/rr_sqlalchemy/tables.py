@@ -90,7 +90,7 @@ def _add_table(
         )
     options: dict[str, Any] = {}
     if kind == MYSQL:
-        options = {"mysql_engine": "InnoDB", "mysql_charset": "utf8mb4", "mysql_collate": collation}
+        options = _both_prefixes({"engine": "InnoDB", "charset": "utf8mb4", "collate": collation})
     table = sa.Table(model.table, metadata, *columns, **options)
     seen: set[tuple[str, ...]] = set()
     wanted = [tuple(ix) for ix in model.indexes]
@@ -113,7 +113,12 @@ def _index_options(kind: str, model: Model, cols: tuple[str, ...]) -> dict[str, 
     if kind != MYSQL:
         return {}
     lengths = {c: 255 for c in cols if model.fields[c].type in ("text", "json")}
-    return {"mysql_length": lengths} if lengths else {}
+    return _both_prefixes({"length": lengths}) if lengths else {}
+
+
+def _both_prefixes(options: dict[str, Any]) -> dict[str, Any]:
+    # SQLAlchemy's MariaDB dialect (mariadb://) reads mariadb_*, its MySQL dialect mysql_*.
+    return {f"{prefix}_{k}": v for prefix in ("mysql", "mariadb") for k, v in options.items()}
 
 
 def create_ddl(metadata: sa.MetaData, dialect: sa.Dialect) -> list[str]:
