@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     from .snapshots import Snapshot
 
 DEFAULT_TTL = "none"
+DEFAULT_TTLS = {"preload": "forever"}
 DEFAULT_MAX_CACHED = 1000
 
 #: How long a result stays, as parsed: ``None`` is forever.
@@ -33,8 +34,12 @@ Lifetime = dt.timedelta | None
 
 
 def resolve_ttl(explicit: str | None, model_ttls: Mapping[str, str], kind: str) -> Lifetime:
-    """The TTL of a query: its own, else the model's for ``kind``, else ``"none"``."""
-    text = explicit or model_ttls.get(kind) or DEFAULT_TTL
+    """The TTL of a query: its own, else the model's for ``kind``, else the default.
+
+    The default is ``"none"``, except for a preload, which is kept ``"forever"`` (until
+    the size bound needs the room): a preload that expired at once would do nothing.
+    """
+    text = explicit or model_ttls.get(kind) or DEFAULT_TTLS.get(kind, DEFAULT_TTL)
     try:
         return parse_ttl(text)
     except ValueError as exc:
@@ -135,16 +140,21 @@ class QueryCache:
             entry.expires_at = until
 
     def sweep(self, now: dt.datetime) -> list[Any]:
-        """Remove expired entries, then the least recently used unkept ones over the bound."""
+        """Remove expired entries, then over the bound the least recently used unheld ones.
+
+        Entries only kept by their TTL go first, preloaded ones next; entries with a
+        holder (a subscriber) are never evicted.
+        """
         evicted = [key for key, entry in self._entries.items() if entry.expired(now)]
         over = len(self._entries) - len(evicted) - self.bound
-        if over > 0:
+        for preloaded in (False, True):
             for key, entry in self._entries.items():
                 if over <= 0:
                     break
-                if key not in evicted and not entry.kept(now):
-                    evicted.append(key)
-                    over -= 1
+                if key in evicted or entry.holders or entry.kept(now) != preloaded:
+                    continue
+                evicted.append(key)
+                over -= 1
         return [self._entries.pop(key).live for key in evicted]
 
     def next_expiry(self) -> dt.datetime | None:
