@@ -30,7 +30,8 @@ SCHEMAS = {
         "CREATE TABLE users (id SERIAL PRIMARY KEY, email VARCHAR(200) NOT NULL,"
         " role VARCHAR(20) NOT NULL DEFAULT 'technician'"
         " CHECK (role IN ('admin', 'manager', 'technician')),"
-        " client_id INTEGER NOT NULL REFERENCES clients (id))",
+        " client_id INTEGER NOT NULL REFERENCES clients (id), photo BYTEA,"
+        " CHECK (lower(email) = email))",
         "CREATE TABLE job_tasks (id BIGSERIAL PRIMARY KEY, title VARCHAR(200) NOT NULL,"
         " priority INTEGER NOT NULL DEFAULT 2 CHECK (priority BETWEEN 1 AND 5),"
         " state VARCHAR(10) NOT NULL DEFAULT 'pending'"
@@ -50,7 +51,8 @@ SCHEMAS = {
         "CREATE TABLE users (id INTEGER PRIMARY KEY, email VARCHAR(200) NOT NULL,"
         " role VARCHAR(20) NOT NULL DEFAULT 'technician'"
         " CHECK (role IN ('admin', 'manager', 'technician')),"
-        " client_id INTEGER NOT NULL REFERENCES clients (id))",
+        " client_id INTEGER NOT NULL REFERENCES clients (id), photo BLOB,"
+        " CHECK (lower(email) = email))",
         "CREATE TABLE job_tasks (id INTEGER PRIMARY KEY, title VARCHAR(200) NOT NULL,"
         " priority INTEGER NOT NULL DEFAULT 2 CHECK (priority BETWEEN 1 AND 5),"
         " state VARCHAR(10) NOT NULL DEFAULT 'pending'"
@@ -69,7 +71,8 @@ SCHEMAS = {
         "CREATE TABLE users (id INT AUTO_INCREMENT PRIMARY KEY, email VARCHAR(200) NOT NULL,"
         " role VARCHAR(20) NOT NULL DEFAULT 'technician'"
         " CHECK (role IN ('admin', 'manager', 'technician')),"
-        " client_id INT NOT NULL, FOREIGN KEY (client_id) REFERENCES clients (id))",
+        " client_id INT NOT NULL, photo BLOB, FOREIGN KEY (client_id) REFERENCES clients (id),"
+        " CHECK (lower(email) = email))",
         "CREATE TABLE job_tasks (id BIGINT AUTO_INCREMENT PRIMARY KEY,"
         " title VARCHAR(200) NOT NULL,"
         " priority INT NOT NULL DEFAULT 2 CHECK (priority BETWEEN 1 AND 5),"
@@ -151,6 +154,10 @@ def test_generated_toml_describes_the_schema(database: str) -> None:
     }
     assert models["User"]["validations"]["role"]["inclusion"] == ["admin", "manager", "technician"]
     assert models["User"]["fields"]["role"]["default"] == "technician"
+    assert models["User"]["fields"]["photo"] == {"type": "text"}
+    assert "# photo: " in text and "has no field type; read as text" in text
+    [unread] = [line for line in text.splitlines() if "is the database's to enforce" in line]
+    assert unread.startswith("# CHECK (") and "email" in unread
 
 
 def _project(tmp_path: Path, database: str, toml: str) -> Path:

@@ -57,6 +57,7 @@ class Description:
 
     models: dict[str, dict[str, Any]] = field(default_factory=dict)
     skipped: dict[str, str] = field(default_factory=dict)
+    notes: dict[str, list[str]] = field(default_factory=dict)
     source: str = ""
 
 
@@ -71,6 +72,7 @@ def describe_database(bind: sa.Connection, tables: Sequence[str] | None = None) 
     models: dict[str, dict[str, Any]] = {}
     by_table: dict[str, str] = {}
     skipped: dict[str, str] = {}
+    notes: dict[str, list[str]] = {}
     for table, info in infos.items():
         if len(info.primary_key) != 1:
             skipped[table] = (
@@ -82,9 +84,21 @@ def describe_database(bind: sa.Connection, tables: Sequence[str] | None = None) 
             name += "Table"
         models[name] = model_table(info)
         by_table[table] = name
+        notes[name] = _notes(info)
     _associate(infos, models, by_table)
     source = bind.engine.url.render_as_string(hide_password=True)
-    return Description(models, skipped, source)
+    return Description(models, skipped, notes, source)
+
+
+def _notes(info: TableInfo) -> list[str]:
+    """What reflection could not say in configuration, for the reader of the TOML."""
+    found = [
+        f"{column.name}: {column.unsupported} has no field type; read as text"
+        for column in info.columns.values()
+        if column.unsupported is not None
+    ]
+    found += [f"CHECK ({text}) is the database's to enforce" for text in info.unread_checks]
+    return found
 
 
 def _associate(
@@ -142,7 +156,7 @@ def render_toml(description: Description) -> str:
         document.add(tomlkit.comment(f"Skipped table {table}: {reason}."))
     tables = tomlkit.table(is_super_table=True)
     for name, definition in description.models.items():
-        tables.add(name, _model_toml(definition))
+        tables.add(name, _model_toml(definition, description.notes.get(name, ())))
     root = tomlkit.table(is_super_table=True)
     config = tomlkit.table(is_super_table=True)
     config.add("models", tables)
@@ -151,8 +165,10 @@ def render_toml(description: Description) -> str:
     return tomlkit.dumps(document)
 
 
-def _model_toml(definition: Mapping[str, Any]) -> Table:
+def _model_toml(definition: Mapping[str, Any], notes: Iterable[str]) -> Table:
     table = tomlkit.table()
+    for note in notes:
+        table.add(tomlkit.comment(note))
     for key in ("table", "primary_key"):
         if key in definition:
             table.add(key, definition[key])
