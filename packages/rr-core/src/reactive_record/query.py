@@ -13,6 +13,7 @@ from .errors import InvalidQuery, PluginNotInstalled, RecordNotFound
 from .records import Record
 
 if TYPE_CHECKING:
+    from .core import ReactiveRecord
     from .engine import Engine
     from .live import LiveRecord, LiveValue, Snapshot
     from .model import Model
@@ -121,6 +122,11 @@ class Query(Generic[R]):
     def model(self) -> Model:
         """The model this query reads."""
         return self._model
+
+    @property
+    def rr(self) -> ReactiveRecord:
+        """The instance this query belongs to (so ``rr.models.Job`` is enough to name both)."""
+        return self._engine.rr
 
     def where(self, condition: Mapping[str, Any] | None = None, /, **fields: Any) -> Query[R]:
         """AND a condition (``{"or": [...]}`` data, or ``field=value`` keywords)."""
