@@ -149,7 +149,12 @@ def test_each_statement_shape_is_compiled_once(
     compiler = rr.store.compiler  # type: ignore[attr-defined]
     built: list[Any] = []
     select = compiler.select
-    monkeypatch.setattr(compiler, "select", lambda *a: built.append(a) or select(*a))
+
+    def counting(*args: Any) -> Any:
+        built.append(args)
+        return select(*args)
+
+    monkeypatch.setattr(compiler, "select", counting)
     jobs = rr.models.Job
     for n in range(5):
         jobs.where(title=f"t{n}", priority=[n, n + 1, n + 2][: n % 3 + 1]).limit(n + 1).all()

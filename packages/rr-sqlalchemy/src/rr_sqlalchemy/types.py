@@ -187,10 +187,11 @@ def _json_in(value: Any) -> Any:
 
 def _trim_decimal(value: Any) -> Decimal:
     """DECIMAL(65, 30) pads with zeros; give back the shortest exact form (no exponent)."""
-    number = _decimal_in(value)
-    if number == number.to_integral_value():
-        return number.quantize(Decimal(1))
-    return number.normalize()
+    text = format(_decimal_in(value), "f")
+    if "." in text:
+        # Text, not Decimal.normalize(): that rounds to the context's 28 digits.
+        text = text.rstrip("0").rstrip(".")
+    return Decimal(text)
 
 
 def _each(
