@@ -134,7 +134,7 @@ def micro(seconds: Mapping[str, float]) -> dict[str, float]:
 def measure_new(plain: ReactiveRecord, defaulted: ReactiveRecord) -> dict[str, Any]:
     """Scenario 1: one unsaved record with ten defaults."""
     with_defaults = defaulted.models.Job
-    filled = set(rr_defaults.defaults_for(defaulted, with_defaults))
+    filled = set(rr_defaults.defaults_for(with_defaults))
     assert len(filled) == 10, sorted(filled)
     clock = defaulted.clock
 

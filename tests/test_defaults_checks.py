@@ -127,16 +127,16 @@ def test_refresh_reads_the_database_again_after_a_migration(url: str) -> None:
             conn.exec_driver_sql(alter[dialect])
         engine.dispose()
         assert rr.models.Job.new().priority == 3  # cached until refreshed
-        rr_defaults.refresh(rr, rr.models.Job)
+        rr_defaults.refresh(rr.models.Job)
         assert rr.models.Job.new().priority == 4
         rr_defaults.refresh(rr)
-        assert rr_defaults.defaults_for(rr, "Job")["priority"] == 4
+        assert rr_defaults.defaults_for(rr.models.Job)["priority"] == 4
 
 
 def test_forms_leave_server_generated_fields_out(url: str) -> None:
     with _instance(url, {}) as rr:
-        assert rr_defaults.server_generated(rr, "Job") == frozenset({"id"})
-        form = rr_defaults.populate_form(rr, {"title": "Fix"}, "Job")
+        assert rr_defaults.server_generated(rr.models.Job) == frozenset({"id"})
+        form = rr_defaults.populate_form({"title": "Fix"}, rr.models.Job)
         assert form == {"title": "Fix", "status": "pending", "priority": "3"}
 
 

@@ -124,12 +124,12 @@ def test_defaults_applied_store_the_row_the_database_would(
     models = {"Job": {"table": "jobs", "features": {"defaults": True}}}
     with ReactiveRecord(database=url, models=models, plugins=["sqlalchemy", "defaults"]) as rr:
         jobs = rr.models.Job
-        generated = rr_defaults.server_generated(rr, jobs)
+        generated = rr_defaults.server_generated(jobs)
         assert {"id", "later"} <= generated
         unsaved = jobs.new()
         ours = jobs.create({})
         [theirs] = [job for job in jobs.order("id").all() if job.id != ours.id]
-        filled = set(rr_defaults.defaults_for(rr, jobs))
+        filled = set(rr_defaults.defaults_for(jobs))
         assert filled == set(ours) - generated - {"empty_note"}
         problems = [
             problem

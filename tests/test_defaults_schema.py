@@ -221,7 +221,7 @@ def test_every_default_form_arrives_on_new_as_its_exact_value(
 ) -> None:
     dialect, rr = instance
     job = rr.models.Job.new()
-    sources = {entry.field: entry.source for entry in rr_defaults.describe(rr, "Job")}
+    sources = {entry.field: entry.source for entry in rr_defaults.describe(rr.models.Job)}
     problems = []
     for form in FORMS:
         if dialect not in form.ddl:
@@ -259,12 +259,12 @@ def test_the_opaque_expression_is_reported_with_its_text(
     instance: tuple[str, ReactiveRecord],
 ) -> None:
     _, rr = instance
-    [opaque] = [e for e in rr_defaults.describe(rr, "Job") if e.field == "opaque"]
+    [opaque] = [e for e in rr_defaults.describe(rr.models.Job) if e.field == "opaque"]
     assert opaque.source == "server-generated"
     assert opaque.expression is not None and "30" in opaque.expression
-    assert "opaque" in rr_defaults.server_generated(rr, "Job")
+    assert "opaque" in rr_defaults.server_generated(rr.models.Job)
     assert rr.models.Job.new().opaque is None
-    assert "opaque" not in rr_defaults.populate_form(rr, {}, "Job")
+    assert "opaque" not in rr_defaults.populate_form({}, rr.models.Job)
 
 
 def test_hook_rr_schema_defaults(instance: tuple[str, ReactiveRecord]) -> None:

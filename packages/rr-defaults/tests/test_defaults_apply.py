@@ -118,7 +118,7 @@ def test_a_model_without_the_feature_gets_defaults_only_when_asked(build: Build)
     assert rr.models.Job.new().priority is None
     assert rr.models.Job.create({"title": "x"}).priority is None
     assert rr.models.Job.with_defaults().new().priority == 2
-    assert rr_defaults.defaults_for(rr, "Job")["priority"] == 2
+    assert rr_defaults.defaults_for(rr.models.Job)["priority"] == 2
 
 
 def test_updates_are_not_filled(build: Build) -> None:
@@ -138,14 +138,14 @@ def test_with_defaults_reads_fill_nulls(build: Build) -> None:
 
 def test_defaults_for_and_describe(build: Build) -> None:
     rr = build({**CHAIN, "overrides": {"done": True}})
-    assert rr_defaults.defaults_for(rr, rr.models.Job) == {
+    assert rr_defaults.defaults_for(rr.models.Job) == {
         "status": "pending",
         "priority": 2,
         "done": True,
         "due": dt.date(2024, 1, 3),
         "code": "untitled-2024-01-03-nobody",
     }
-    sources = {entry.field: entry.source for entry in rr_defaults.describe(rr, "Job")}
+    sources = {entry.field: entry.source for entry in rr_defaults.describe(rr.models.Job)}
     assert sources == {
         "status": "config",
         "priority": "config",
@@ -153,7 +153,7 @@ def test_defaults_for_and_describe(build: Build) -> None:
         "code": "computed",
         "done": "override",
     }
-    assert rr_defaults.server_generated(rr, "Job") == frozenset()
+    assert rr_defaults.server_generated(rr.models.Job) == frozenset()
 
 
 def test_a_failing_computed_default_is_named(build: Build) -> None:

@@ -88,4 +88,4 @@ def test_the_functions_refuse_an_instance_without_the_plugin() -> None:
         ) as rr,
         pytest.raises(ConfigError, match="rr-defaults is not loaded"),
     ):
-        rr_defaults.defaults_for(rr, "Job")
+        rr_defaults.defaults_for(rr.models.Job)

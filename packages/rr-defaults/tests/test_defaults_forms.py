@@ -44,7 +44,7 @@ class MultiValueForm:
 def test_a_dict_form_gets_each_missing_default_as_a_string(build: Build) -> None:
     rr = build(SECTION)
     form = {"title": "Fix", "priority": "5"}
-    assert rr_defaults.populate_form(rr, form, "Job") is form
+    assert rr_defaults.populate_form(form, rr.models.Job) is form
     assert form == {
         "title": "Fix",
         "priority": "5",
@@ -59,7 +59,7 @@ def test_a_dict_form_gets_each_missing_default_as_a_string(build: Build) -> None
 def test_a_multi_value_form_is_filled_through_add(build: Build) -> None:
     rr = build(SECTION)
     form = MultiValueForm([("title", "Fix"), ("code", "a"), ("code", "b")])
-    rr_defaults.populate_form(rr, form, rr.models.Job)
+    rr_defaults.populate_form(form, rr.models.Job)
     assert form.getlist("code") == ["a", "b"]
     assert form.getlist("title") == ["Fix"]
     assert form.getlist("priority") == ["2"]
@@ -70,7 +70,7 @@ def test_werkzeug_multidict(build: Build) -> None:
     datastructures = pytest.importorskip("werkzeug.datastructures")
     rr = build(SECTION, **{"defaults": {**SECTION, "missing": ["empty"]}})
     form: Any = datastructures.MultiDict([("title", "Fix"), ("status", "")])
-    rr_defaults.populate_form(rr, form, "Job")
+    rr_defaults.populate_form(form, rr.models.Job)
     assert form.getlist("status") == ["pending"]
     assert form.getlist("priority") == ["2"]
 
@@ -78,21 +78,21 @@ def test_werkzeug_multidict(build: Build) -> None:
 def test_empty_values_count_as_missing_only_when_configured(build: Build) -> None:
     rr = build(SECTION)
     form = {"status": "", "title": "Fix"}
-    rr_defaults.populate_form(rr, form, "Job")
+    rr_defaults.populate_form(form, rr.models.Job)
     assert form["status"] == ""
     rr = build({**SECTION, "missing": ["empty"]})
     form = {"status": "", "title": "Fix"}
-    rr_defaults.populate_form(rr, form, "Job")
+    rr_defaults.populate_form(form, rr.models.Job)
     assert form["status"] == "pending"
     multi = MultiValueForm([("status", "")])
-    rr_defaults.populate_form(rr, multi, "Job")
+    rr_defaults.populate_form(multi, rr.models.Job)
     assert multi.getlist("status") == ["pending"]
 
 
 def test_form_population_can_be_switched_off(build: Build) -> None:
     rr = build({**SECTION, "apply_on_form_population": False})
     form: dict[str, str] = {}
-    rr_defaults.populate_form(rr, form, "Job")
+    rr_defaults.populate_form(form, rr.models.Job)
     assert form == {}
     assert rr.models.Job.new().priority == 2  # creation still applies them
 
@@ -100,4 +100,4 @@ def test_form_population_can_be_switched_off(build: Build) -> None:
 def test_something_that_is_not_a_form_is_refused(build: Build) -> None:
     rr = build(SECTION)
     with pytest.raises(TypeError, match="dict or a multi-value form"):
-        rr_defaults.populate_form(rr, ["title"], "Job")
+        rr_defaults.populate_form(["title"], rr.models.Job)

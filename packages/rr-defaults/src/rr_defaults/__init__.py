@@ -2,8 +2,8 @@
 
 A model with ``features = { defaults = true }`` gets every default on ``Job.new(...)``
 and on ``create``, so what a form shows before saving is what the database stores.
-The functions below take the instance first (``defaults_for(rr, "Job")``); the model
-may be a name, a definition or a handle (``rr.models.Job``).
+The functions below take a model's handle, which names the instance too:
+``defaults_for(rr.models.Job)``, ``populate_form(form, rr.models.Job)``.
 """
 
 from .api import defaults_for, describe, populate_form, refresh, server_generated

@@ -1,56 +1,65 @@
-"""The public functions. Each takes the instance first, as a process may hold several.
-
-``model`` may be a name, a :class:`~reactive_record.Model` or a handle:
-``defaults_for(rr, "Job")`` and ``defaults_for(rr, rr.models.Job)`` are the same.
+"""The public functions. Each takes a model's handle (``rr.models.Job``), which names the
+instance too: a process may hold several instances, and the plugin keeps no module state.
+``refresh`` takes the instance (every model) or a handle (that model).
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from reactive_record import Query
+
 from . import forms
-from .defaults import FieldDefault
-from .state import ModelRef, resolve_model, state_of
+from .defaults import FieldDefault, ModelDefaults
+from .state import DefaultsState, state_of
 
 if TYPE_CHECKING:
     from reactive_record import ReactiveRecord
+    from reactive_record.model import Model
 
 Form = TypeVar("Form")
 
 
-def defaults_for(rr: ReactiveRecord, model: ModelRef, user: Any = None) -> dict[str, Any]:
+def _target(model: Query[Any]) -> tuple[DefaultsState, Model]:
+    if not isinstance(model, Query):
+        raise TypeError(f"pass the model's handle (such as rr.models.Job), not {model!r}")
+    return state_of(model.rr), model.model
+
+
+def _defaults(model: Query[Any]) -> ModelDefaults:
+    state, definition = _target(model)
+    return state.defaults(definition)
+
+
+def defaults_for(model: Query[Any], user: Any = None) -> dict[str, Any]:
     """The defaults a new record of ``model`` gets now, by field (server-generated left out).
 
     Time defaults are evaluated on the instance's clock, JSON defaults are fresh objects,
     and computed defaults run with ``user`` as the acting user.
     """
-    definition = resolve_model(rr, model)
-    return state_of(rr).defaults(definition).evaluated(user)
+    return _defaults(model).evaluated(user)
 
 
-def describe(rr: ReactiveRecord, model: ModelRef) -> tuple[FieldDefault, ...]:
+def describe(model: Query[Any]) -> tuple[FieldDefault, ...]:
     """Every field of ``model`` that has a default, with its source, in field order."""
-    definition = resolve_model(rr, model)
-    return tuple(state_of(rr).defaults(definition).entries.values())
+    return tuple(_defaults(model).entries.values())
 
 
-def server_generated(rr: ReactiveRecord, model: ModelRef) -> frozenset[str]:
+def server_generated(model: Query[Any]) -> frozenset[str]:
     """The fields the database fills itself at insert: forms should leave them out."""
-    definition = resolve_model(rr, model)
-    return state_of(rr).defaults(definition).server_generated
+    return _defaults(model).server_generated
 
 
-def populate_form(rr: ReactiveRecord, form: Form, model: ModelRef, user: Any = None) -> Form:
+def populate_form(form: Form, model: Query[Any], user: Any = None) -> Form:
     """Fill the missing fields of ``form`` with ``model``'s defaults, as form strings.
 
     ``form`` is a dict or a multi-value form (``getlist`` / ``add``, as werkzeug's
-    ``MultiDict``); it is changed in place and returned. Keys it has are left alone,
-    unless empty where the model counts "" as missing. Computed defaults see the values
-    the form already holds. Nothing is filled when the model sets
-    ``apply_on_form_population = false``.
+    ``MultiDict``; copy an immutable ``request.form`` first); it is changed in place and
+    returned. Keys it has are left alone, unless empty where the model counts "" as
+    missing. Computed defaults see the values the form already holds. Nothing is filled
+    when the model sets ``apply_on_form_population = false``.
     """
-    definition = resolve_model(rr, model)
-    state = state_of(rr)
+    state, definition = _target(model)
     settings = state.settings_for(definition)
     if not settings.apply_on_form_population:
         return form
@@ -63,7 +72,13 @@ def populate_form(rr: ReactiveRecord, form: Form, model: ModelRef, user: Any = N
     return form
 
 
-def refresh(rr: ReactiveRecord, model: ModelRef | None = None) -> None:
-    """Read the database's defaults again on next use (call it after a migration)."""
-    definition = None if model is None else resolve_model(rr, model)
-    state_of(rr).refresh(definition)
+def refresh(target: ReactiveRecord | Query[Any]) -> None:
+    """Read the database's defaults again on next use (call it after a migration).
+
+    ``target`` is the instance (every model) or a model's handle (that model only).
+    """
+    if isinstance(target, Query):
+        state, definition = _target(target)
+        state.refresh(definition)
+    else:
+        state_of(target).refresh()

@@ -41,7 +41,8 @@ def defaults() -> None:
 @pass_rr
 def show(rr: ReactiveRecord, model: str) -> None:
     """Print each field of MODEL that has a default, its value and its source."""
-    entries = describe(rr, model)
+    rr.model_definition(model)  # an unknown name is a ConfigError listing the models
+    entries = describe(rr.model(model))
     if not entries:
         click.echo(f"{model} has no defaults.")
         return

@@ -35,13 +35,13 @@ def step(demo: Any) -> None:
     maria = demo.users["maria"]
     demo.say("Job enables defaults: the database's column defaults, read by reflection, and a")
     demo.say("computed due date. `reactive-record defaults show Job` prints the same table:")
-    demo.table([row(entry) for entry in describe(rr, jobs)], max_width=None)
-    generated = ", ".join(sorted(server_generated(rr, jobs)))
+    demo.table([row(entry) for entry in describe(jobs)], max_width=None)
+    generated = ", ".join(sorted(server_generated(jobs)))
     demo.say(f"Server-generated, so forms leave them out: {generated}")
     form: dict[str, str] = {"title": "Service the lift"}
-    populate_form(rr, form, jobs)
+    populate_form(form, jobs)
     demo.say("A new-job form, pre-filled before anything is saved (values are form strings):")
-    demo.show('populate_form(rr, {"title": "Service the lift"}, rr.models.Job)', form)
+    demo.show('populate_form({"title": "Service the lift"}, rr.models.Job)', form)
     unsaved = jobs.new(title="Service the lift", client_id=maria.client_id)
     demo.show(f'Job.new(title="Service the lift", client_id={maria.client_id})', unsaved)
     saved = jobs.create({"title": "Service the lift", "client_id": maria.client_id}, user=maria)

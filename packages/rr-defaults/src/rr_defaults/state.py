@@ -9,18 +9,16 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-from reactive_record import ConfigError, Query, SchemaDefault
-from reactive_record.model import Model
+from reactive_record import ConfigError, SchemaDefault
 
 from .config import FEATURE, Settings
 from .defaults import ModelDefaults
 
 if TYPE_CHECKING:
     from reactive_record import ReactiveRecord
-
-ModelRef = str | Model | Query[Any]
+    from reactive_record.model import Model
 
 
 class DefaultsState:
@@ -81,12 +79,3 @@ def state_of(rr: ReactiveRecord) -> DefaultsState:
             f"a list that includes {FEATURE!r} (rr-defaults is not loaded on this instance)",
         )
     return state
-
-
-def resolve_model(rr: ReactiveRecord, model: ModelRef) -> Model:
-    """A model given by name, definition or handle (``"Job"``, ``rr.models.Job``)."""
-    if isinstance(model, Query):
-        return model.model
-    if isinstance(model, Model):
-        return model
-    return rr.model_definition(model)
