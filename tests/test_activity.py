@@ -49,7 +49,7 @@ MODELS: dict[str, Any] = {
         },
         "has_many": {"tasks": {"model": "Task", "foreign_key": "job_id", "dependent": "destroy"}},
         "features": {"activity": True},
-        "activity": {"redact": ["secret"]},
+        "activity": {"redact": ["secret"], "actions": ["assign"]},
     },
     "Task": {
         "fields": {"job_id": "integer", "title": {"type": "string", "length": 50}},
@@ -386,3 +386,21 @@ def test_records_keyed_by_uuid(make_rr: Make, db_url: str) -> None:
     assert [e.action for e in entries] == ["update", "create"]
     assert {(e.entity_id, e.entity_uuid) for e in entries} == {(str(key), key)}
     assert rr_activity.history(rr, "Device", str(key)) == entries
+
+
+def test_the_log_and_with_activity_logs_are_live(rr: ReactiveRecord) -> None:
+    job = new_job(rr)
+    counts: list[int] = []
+    included: list[list[str]] = []
+    stop_log = rr.models.ActivityLog.unscoped().subscribe(lambda s: counts.append(len(s.data)))
+    query = rr.models.Job.with_activity_logs(limit=2).where(id=job.id)
+    stop_job = query.subscribe(
+        lambda s: included.append([e.action for e in s.data[0].activity_logs])
+    )
+    rr.models.Job.update(job.id, {"status": "active"}, user=ALICE)
+    entry = rr_activity.generate(rr, job, {"title": "Fixed"}, ALICE, "assign")
+    rr_activity.validate(rr, entry, ALICE)
+    stop_log()
+    stop_job()
+    assert counts == [1, 2, 3]
+    assert included == [["create"], ["update", "create"], ["assign", "update"]]

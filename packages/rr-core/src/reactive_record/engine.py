@@ -26,7 +26,7 @@ if TYPE_CHECKING:
     from .core import ReactiveRecord
     from .live import LiveRecord
     from .model import Model, Scope
-    from .store import Store, Transaction
+    from .store import Row, Store, Transaction
 
 log = logging.getLogger("reactive_record")
 
@@ -120,10 +120,46 @@ class Change:
 
 @dataclass
 class _TxState:
-    tx: Transaction
+    tx: _HandedOut
     changes: list[Change] = field(default_factory=list)
     written: int = 0
     broken: BaseException | None = None
+
+
+class _HandedOut:
+    """The store's transaction as the engine hands it out (to ``rr.transaction()`` and hooks).
+
+    Rows plugins write with ``insert`` (rr-activity's entries) are kept as create changes
+    so live queries see them; ``rr_after_commit`` still gets only the engine's own writes.
+    """
+
+    def __init__(self, tx: Transaction, rr: ReactiveRecord) -> None:
+        self.store_tx = tx
+        self.rr = rr
+        self.inserted: list[Change] = []
+
+    def read(self, model: Model, key: Any, lock: bool = False) -> Row | None:
+        """As :meth:`Transaction.read`."""
+        return self.store_tx.read(model, key, lock)
+
+    def fetch(self, plan: Plan) -> list[Row]:
+        """As :meth:`Transaction.fetch`."""
+        return self.store_tx.fetch(plan)
+
+    def count(self, plan: Plan) -> int:
+        """As :meth:`Transaction.count`."""
+        return self.store_tx.count(plan)
+
+    def write(self, change: Change) -> Row | None:
+        """As :meth:`Transaction.write`."""
+        return self.store_tx.write(change)
+
+    def insert(self, model: Model, values: Mapping[str, Any]) -> Row:
+        """As :meth:`Transaction.insert`, and the row reaches live queries at commit."""
+        row = self.store_tx.insert(model, values)
+        key = row[model.primary_key]
+        self.inserted.append(Change(model, "create", key, None, dict(row), None, self.rr))
+        return row
 
 
 class Engine:
@@ -445,17 +481,17 @@ class Engine:
         if state is not None:
             yield state.tx
             return
-        with self.live.committing() as commit, self.store.transaction() as tx:
-            state = _TxState(tx)
+        with self.live.committing() as commit, self.store.transaction() as store_tx:
+            state = _TxState(_HandedOut(store_tx, self.rr))
             token = self._tx.set(state)
             try:
-                yield tx
+                yield state.tx
                 if state.broken is not None:
                     raise _broken(state.broken) from state.broken
             finally:
                 self._tx.reset(token)
             # Commits reach live queries in the order they commit (see dispatcher.py).
-            commit.ready(state.changes)
+            commit.ready([*state.changes, *state.tx.inserted])
         self._committed(state.changes)
 
     @property
