@@ -7,7 +7,7 @@ from types import SimpleNamespace
 
 import pytest
 import rr_permissions
-from reactive_record import SYSTEM, PermissionDenied, ReactiveRecord
+from reactive_record import SYSTEM, InvalidQuery, PermissionDenied, ReactiveRecord
 from rr_permissions import Permitted, Refused
 
 from .conftest import ALICE, MARIA, RAJ, STANDARD, TOM, VIEWER, seed
@@ -192,3 +192,9 @@ def test_users_with_unhashable_or_slotted_attributes_are_keyed_by_every_attribut
     several["role"].append("technician")
     assert rr_permissions.allowed(rr, several, "update", "Job", job)
     assert rr_permissions.allowed(rr, ALICE, "read", "Job", {**dict(job), "title": ["json"]})
+
+
+def test_an_undeclared_action_is_a_mistake_not_a_deny(rr: ReactiveRecord) -> None:
+    with pytest.raises(InvalidQuery, match="no action 'udpate'"):
+        rr_permissions.allowed(rr, ALICE, "udpate", "Job")
+    assert rr.authorize(ALICE, "udpate", rr.model_definition("Job"), None) is False

@@ -32,13 +32,15 @@ def allowed(
 ) -> bool:
     """Whether ``user`` may ``action`` ``record`` (None: any record of the model at all).
 
-    A model without the permissions feature allows everything; no user allows nothing.
+    A model without the permissions feature allows everything; no user allows nothing;
+    an action the model does not declare is :class:`InvalidQuery` (a typo is not a deny).
     """
     definition = resolve_model(rr, model)
     state = state_of(rr)
     perms = state.of(definition)
     if perms is None:
         return True
+    perms.require_action(action)
     if user is None:
         return False
     if is_system(user):
