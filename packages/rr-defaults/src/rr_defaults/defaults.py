@@ -105,9 +105,13 @@ class ModelDefaults:
         )
         literal = [e for e in entries.values() if e.source not in ("computed", "server-generated")]
         # Plain values and factories apart, so the hot loop tests nothing but presence.
-        self._plain = tuple((e.field, e.value) for e in literal if not e.is_factory)
+        self._plain = {e.field: e.value for e in literal if not e.is_factory}
+        self._plain_names = frozenset(self._plain)
         self._factories = tuple((e.field, e.value) for e in literal if e.is_factory)
         self._computed: tuple[tuple[str, str, Computed], ...] = tuple(settings.computed)
+        self._blanks = (settings.none_missing, settings.empty_missing)
+        #: Whether new() and create apply these defaults without being asked.
+        self.on_creation = settings.enabled and settings.apply_on_creation
         #: The fields a default can fill (all but the server-generated ones).
         self.fillable = tuple(e.field for e in literal) + tuple(n for n, _, _ in self._computed)
 
@@ -124,15 +128,18 @@ class ModelDefaults:
         A field is missing when absent, or None when ``none``, or "" when ``empty``
         (both as the model's ``missing`` setting says unless given).
         """
-        none = self.settings.none_missing if none is None else none
-        empty = self.settings.empty_missing if empty is None else empty
+        none = self._blanks[0] if none is None else none
+        empty = self._blanks[1] if empty is None else empty
         if none or empty:
             for name in self.fillable:
                 if name in values and _blank(values[name], none, empty):
                     del values[name]
-        for name, value in self._plain:
-            if name not in values:
-                values[name] = value
+        if self._plain_names.isdisjoint(values):
+            values.update(self._plain)
+        else:
+            for name, value in self._plain.items():
+                if name not in values:
+                    values[name] = value
         for name, factory in self._factories:
             if name not in values:
                 values[name] = factory()

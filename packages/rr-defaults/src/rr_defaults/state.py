@@ -50,6 +50,9 @@ class DefaultsState:
 
     def on_creation(self, model: Model) -> ModelDefaults | None:
         """The model's defaults if creating a record applies them (feature on), else None."""
+        found = self._cache.get(model.name)
+        if found is not None:
+            return found if found.on_creation else None
         settings = self.settings.get(model.name)
         if settings is None or not (settings.enabled and settings.apply_on_creation):
             return None
