@@ -15,7 +15,7 @@ from reactive_record.actors import user_id
 from reactive_record.model import Model
 
 from .rules import Explanation
-from .state import is_system, resolve_model, state_of
+from .state import SYSTEM_WRITES, is_system, resolve_model, state_of
 
 if TYPE_CHECKING:
     from reactive_record import ReactiveRecord
@@ -64,7 +64,7 @@ def authorize(
     if user is None or perms is None:
         reason = "no acting user"
     elif is_system(user):
-        reason = "writes as SYSTEM need `system_writes = true` in [tool.reactive-record]"
+        reason = SYSTEM_WRITES
     else:
         reason = perms.reason(user, action, record, rr.clock())
     raise PermissionDenied(action, definition.name, key, user_id(user), reason)

@@ -16,6 +16,10 @@ if TYPE_CHECKING:
     from reactive_record import ReactiveRecord
 
 
+#: Why a write as SYSTEM is refused.
+SYSTEM_WRITES = "writes as SYSTEM need `system_writes = true` in [tool.reactive-record]"
+
+
 @dataclass(frozen=True)
 class Permissions:
     """Every permissions-enabled model of one instance, and the shared settings."""

@@ -12,7 +12,7 @@ from reactive_record import SYSTEM, Change, PermissionDenied, RecordNotFound
 from reactive_record.actors import user_id
 
 from .authority import ModelPermissions, field_names
-from .state import is_system, state_of
+from .state import SYSTEM_WRITES, is_system, state_of
 
 #: ``change.meta`` key: the fields the caller asked to write, before defaults were filled.
 REQUESTED = "permissions.requested"
@@ -43,7 +43,7 @@ def authorize_change(change: Change) -> None:
             name,
             key,
             SYSTEM.id,
-            "writes as SYSTEM need `system_writes = true` in [tool.reactive-record]",
+            SYSTEM_WRITES,
         )
     now = change.rr.clock()
     uid = user_id(user)
