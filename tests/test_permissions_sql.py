@@ -273,3 +273,20 @@ def test_system_writes_are_refused_unless_configured(
     with pytest.raises(ReactiveRecordError, match="system_writes"):
         rr.models.Job.create({"title": "s", "client_id": 1}, user=SYSTEM)
     assert counts(rr) == before
+
+
+def test_live_reads_follow_records_into_and_out_of_reach(rr: ReactiveRecord) -> None:
+    seen: list[list[int]] = []
+    query = rr.models.Job.with_permissions(TOM).order("id")
+    unsubscribe = query.subscribe(lambda snapshot: seen.append([j.id for j in snapshot.data]))
+    try:
+        outsider = rr.models.Job.unscoped().where(client_id=2).order("id").first()
+        insider = rr.models.Job.unscoped().where(client_id=1).order("id").first()
+        assert outsider is not None and insider is not None
+        rr.models.Job.update(outsider.id, {"client_id": 1}, user=SYSTEM)
+        assert outsider.id in seen[-1]
+        rr.models.Job.update(insider.id, {"client_id": 2}, user=SYSTEM)
+        assert insider.id not in seen[-1]
+        assert seen[-1] == [job.id for job in query.all()]
+    finally:
+        unsubscribe()
