@@ -45,6 +45,7 @@ PLUGIN_SETS = {
 }
 #: "memory" (rr-core's MemoryStore) is the database of sets without rr-sqlalchemy.
 DATABASES = ("sqlite", "postgresql", "mariadb")
+SERVERS = ("postgresql", "mariadb")
 
 #: Plugin distributions that only the tests use (installed into every test session).
 TEST_PLUGINS = tuple(str(p.parent) for p in sorted(ROOT.glob("tests/plugins/*/pyproject.toml")))
@@ -109,15 +110,22 @@ def install(
     session.install("--no-sources", "-c", constraints(session), *paths, *requirements)
 
 
-def run_pytest(session: nox.Session, plugins: tuple[str, ...], databases: str) -> None:
+def run_pytest(session: nox.Session, plugins: tuple[str, ...], database: str) -> None:
     """Run the cross-package tests and the tests of every installed distribution.
 
-    ``RR_TEST_PLUGINS`` tells the tests which first-party plugins must be installed, so a
-    plugin that failed to install fails loudly instead of its tests being skipped.
+    SQLite sessions also run everything on the memory store. A server session runs only
+    the tests marked for its server (the database fixtures mark them): the rest already
+    ran, with the same plugins, in the SQLite session. ``RR_TEST_PLUGINS`` tells the
+    tests which plugins must be installed, so one that failed to install fails loudly
+    instead of its tests being skipped.
     """
     paths = ["tests", *(f"{DISTRIBUTIONS[name]}/tests" for name in ("core", *plugins))]
-    env = {"RR_TEST_DATABASES": databases, "RR_TEST_PLUGINS": ",".join(plugins)}
-    session.run("pytest", *paths, *session.posargs, env=env)
+    selection = ("-m", database) if database in SERVERS else ()
+    env = {
+        "RR_TEST_DATABASES": "memory,sqlite" if database == "sqlite" else database,
+        "RR_TEST_PLUGINS": ",".join(plugins),
+    }
+    session.run("pytest", *paths, *selection, *session.posargs, env=env)
 
 
 @nox.session(python=MAIN_PYTHON)
@@ -143,8 +151,7 @@ def tests(session: nox.Session, plugin_set: str, database: str) -> None:
     """Run the tests of one plugin set on one Python and one database."""
     plugins = PLUGIN_SETS[plugin_set]
     install(session, plugins, "test", extra=TEST_PLUGINS)
-    # The memory store runs with SQLite; the server sessions test only their server.
-    run_pytest(session, plugins, "memory,sqlite" if database == "sqlite" else database)
+    run_pytest(session, plugins, database)
 
 
 @nox.session(python=MAIN_PYTHON)
