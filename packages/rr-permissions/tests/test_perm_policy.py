@@ -108,3 +108,13 @@ def test_permitted_fields_in_pundits_shapes(build: Build) -> None:
     assert "title" in rr_permissions.permitted_fields(per_action, ALICE, "create", "Job")
     every = build({"policy": EveryAction})
     assert rr_permissions.permitted_fields(every, ALICE, "create", "Job") == {"title"}
+
+
+def test_a_scope_reading_the_record_is_a_clear_type_error(build: Build) -> None:
+    class Confused(Policy):
+        def scope(self, query: Any) -> Any:
+            return query.where(client_id=self.record["client_id"])
+
+    rr = build({"policy": Confused})
+    with pytest.raises(TypeError, match=r"Confused.scope read self.record"):
+        rr.models.Job.with_permissions(ALICE).all()

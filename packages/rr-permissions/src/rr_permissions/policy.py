@@ -147,7 +147,13 @@ class PolicyScope(Rule):
     def grant(self, setting: Setting, user: Any, now: dt.datetime) -> g.Grant:
         """The conditions of the query ``scope`` returns, bound to ``user``."""
         base = setting.rr.models[setting.model.name].unscoped()
-        narrowed = self.policy(user).scope(base)  # type: ignore[attr-defined]
+        try:
+            narrowed = self.policy(user).scope(base)  # type: ignore[attr-defined]
+        except RecordRequiredError:
+            raise TypeError(
+                f"{self.policy.__name__}.scope read self.record; a scope narrows lists, "
+                "which have no record"
+            ) from None
         if not isinstance(narrowed, Query) or narrowed.model is not setting.model:
             raise TypeError(
                 f"{self.policy.__name__}.scope must return a query of {setting.model.name} "
