@@ -132,6 +132,23 @@ def test_with_deleted_is_part_of_the_query_fingerprint(rr: ReactiveRecord) -> No
     assert len(fingerprints) == 3
 
 
+def test_live_queries_follow_soft_deletes_and_restores(rr: ReactiveRecord) -> None:
+    Job = rr.models.Job
+    first, second = Job.create({"title": "a"}), Job.create({"title": "b"})
+    live: list[list[Any]] = []
+    trash: list[list[Any]] = []
+    Job.order("id").subscribe(lambda snapshot: live.append(ids(snapshot.data)))
+    Job.only_deleted().subscribe(lambda snapshot: trash.append(ids(snapshot.data)))
+    found = Job.find(first.id)
+
+    Job.destroy(first.id)
+    assert (live[-1], trash[-1]) == ([second.id], [first.id])
+    assert found.data is None
+
+    restore(Job, first.id)
+    assert (live[-1], trash[-1]) == ([first.id, second.id], [])
+
+
 # -- associations ------------------------------------------------------------------------
 
 
