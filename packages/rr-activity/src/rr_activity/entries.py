@@ -17,6 +17,9 @@ if TYPE_CHECKING:
 
     from .settings import ModelActivity
 
+#: Entry fields that are often empty (no UUID, no tenant, no chain).
+OPTIONAL_FIELDS = ("entity_uuid", "client_id", "prev_hash")
+
 #: ``change.meta`` keys other plugins may set: the logged action name, and metadata.
 ACTION_META = "activity.action"
 METADATA_META = "activity.metadata"
@@ -88,6 +91,8 @@ def base_metadata(
 def now(state: ActivityState) -> dt.datetime:
     """The instance clock's time as aware UTC."""
     moment = state.rr.clock()
+    if moment.tzinfo is dt.timezone.utc:
+        return moment
     if moment.tzinfo is None:
         return moment.replace(tzinfo=dt.timezone.utc)
     return moment.astimezone(dt.timezone.utc)
@@ -129,7 +134,13 @@ def entry_for_change(
 def append(
     state: ActivityState, tx: Transaction, activity: ModelActivity, entry: dict[str, Any]
 ) -> dict[str, Any]:
-    """Store ``entry`` in ``tx``; on a chained model, link it to the record's chain first."""
+    """Store ``entry`` in ``tx``; on a chained model, link it to the record's chain first.
+
+    Empty optional fields are left out of the INSERT (they are NULL all the same).
+    """
     if activity.chain:
         link(state, tx, entry)
+    for name in OPTIONAL_FIELDS:
+        if entry.get(name, 0) is None:
+            del entry[name]
     return tx.insert(state.log_model, entry)
