@@ -19,7 +19,6 @@ from reactive_record import ActivityRejected
 from .chain import ChainProblem, VerifyReport, verify
 from .client import BatchReport, EntryResult, generate, validate, validate_batch
 from .codec import REDACTED
-from .entries import ACTION_META, METADATA_META
 from .errors import BatchRejected, MalformedEntry, RevertError
 from .history import history, revert, version_at
 from .logmodel import LOG_MODEL
@@ -27,9 +26,7 @@ from .request_context import context
 from .schema import EntrySchema, FieldChangeSchema
 
 __all__ = [
-    "ACTION_META",
     "LOG_MODEL",
-    "METADATA_META",
     "REDACTED",
     "ActivityRejected",
     "BatchRejected",

@@ -20,10 +20,6 @@ if TYPE_CHECKING:
 #: Entry fields that are often empty (no UUID, no tenant, no chain).
 OPTIONAL_FIELDS = ("entity_uuid", "client_id", "prev_hash")
 
-#: ``change.meta`` keys other plugins may set: the logged action name, and metadata.
-ACTION_META = "activity.action"
-METADATA_META = "activity.metadata"
-
 
 def field_change(name: str, old: Any, new: Any, data_type: str, redact: bool) -> dict[str, Any]:
     """One ``{field_name, old_value, new_value, data_type}`` in its stored (JSON) form."""
@@ -110,10 +106,6 @@ def entry_for_change(
     before = change.before
     row: Mapping[str, Any] = after if operation != "destroy" else ({} if before is None else before)
     action, extra = request_context.current()
-    meta = change.meta
-    if meta:
-        action = meta.get(ACTION_META) or action
-        extra.update(meta.get(METADATA_META) or {})
     created_at = now(state)
     entry_id = state.new_id()
     return {
