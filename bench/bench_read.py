@@ -118,7 +118,7 @@ def main() -> None:
         for status, count in SIZES.items():
             runs = contenders(name, url, rr, status)
             assert len(runs["rr"]()) == len(runs["raw"]()) == count
-            times = interleaved(runs, rounds=7 if count <= 10_000 else 5)
+            times = interleaved(runs, rounds=15 if count <= 10_000 else 7)
             vs_core = ratios(times, "core")
             vs_raw = ratios(times, "raw")
             results[name][str(count)] = {

@@ -17,11 +17,8 @@ ascending and last descending.
 from __future__ import annotations
 
 import json
-from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from itertools import repeat
-from operator import itemgetter
 from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
@@ -31,7 +28,8 @@ from sqlalchemy.dialects import postgresql
 from sqlalchemy.types import UserDefinedType
 
 from . import patterns
-from .types import MYSQL, POSTGRESQL, SQLITE, ColumnConvert, Convert, from_db, to_db
+from .rows import Build, row_builder
+from .types import MYSQL, POSTGRESQL, SQLITE, Convert, Reader, from_db, to_db
 
 if TYPE_CHECKING:
     from reactive_record import Plan
@@ -57,8 +55,8 @@ UNTYPED = Untyped()
 
 LIMIT, OFFSET = "lim", "off"
 
-#: Result columns, and the converter of each column that needs one (by position).
-Result = tuple[tuple[str, ...], tuple[tuple[int, ColumnConvert], ...]]
+#: Result columns, and how each one's values are read (None: as the driver gives them).
+Result = tuple[tuple[str, ...], tuple[Reader | None, ...]]
 
 
 # -- shapes -------------------------------------------------------------------------------
@@ -101,8 +99,8 @@ class Statement:
 
     ``slots`` converts each value (None: as it is); ``order`` lists, for a positional
     paramstyle, which value fills each placeholder (None: named parameters ``names``);
-    ``constants`` are parameters SQLAlchemy added itself. ``columns`` and ``converters``
-    describe the result rows.
+    ``constants`` are parameters SQLAlchemy added itself. ``build`` makes a result row a
+    dict (``build_safe`` too, for values of unexpected types; see ``rows``).
     """
 
     sql: str
@@ -110,8 +108,8 @@ class Statement:
     order: tuple[int, ...] | None
     names: tuple[str, ...]
     constants: tuple[Any, ...]
-    columns: tuple[str, ...] = ()
-    converters: tuple[tuple[int, ColumnConvert], ...] = ()
+    build: Build
+    build_safe: Build
 
     def params(self, values: Sequence[Any]) -> Any:
         """The driver parameters for ``values`` (a tuple or a dict)."""
@@ -125,15 +123,11 @@ class Statement:
         return dict(zip(self.names, converted, strict=True))
 
     def rows(self, rows: Sequence[Sequence[Any]]) -> list[dict[str, Any]]:
-        """Result rows as dicts of field name to Python value (converted a column at a time)."""
-        names = self.columns
-        items = list(map(dict, map(zip, repeat(names), rows)))
-        for index, convert in self.converters:
-            converted = convert(list(map(itemgetter(index), rows)))
-            if converted is not None:
-                # Store each converted value in its dict, looping in C.
-                deque(map(dict.__setitem__, items, repeat(names[index]), converted), maxlen=0)
-        return items
+        """Result rows as dicts of field name to Python value."""
+        try:
+            return list(map(self.build, rows))
+        except (TypeError, ValueError, AttributeError):
+            return list(map(self.build_safe, rows))
 
 
 class Compiler:
@@ -186,7 +180,7 @@ class Compiler:
         criteria = build.where(where, model, table)
         if criteria is not None:
             stmt = stmt.where(criteria)
-        return build.finish(stmt, (("count",), ()))
+        return build.finish(stmt, (("count",), (None,)))
 
     def insert(self, model: Model, columns: Sequence[str], returning: bool) -> Statement:
         """``INSERT`` of ``columns`` (``RETURNING`` every field where the dialect can)."""
@@ -246,12 +240,7 @@ class Compiler:
         return to_db(self.kind, model.fields[name].type)
 
     def _result(self, model: Model) -> Result:
-        converters = []
-        for index, field in enumerate(model.fields.values()):
-            convert = from_db(self.kind, field)
-            if convert is not None:
-                converters.append((index, convert))
-        return tuple(model.fields), tuple(converters)
+        return tuple(model.fields), tuple(from_db(self.kind, f) for f in model.fields.values())
 
 
 class _Build:
@@ -289,11 +278,16 @@ class _Build:
                 constants.append(value)
         positions = getattr(compiled, "positiontup", None)
         order = tuple(index[name] for name in positions) if positions is not None else None
-        columns, converters = result if result is not None else ((), ())
+        columns, readers = result if result is not None else ((), ())
         return Statement(
-            compiled.string, tuple(self.slots), order, tuple(names), tuple(constants),
-            columns, converters,
-        )  # fmt: skip
+            compiled.string,
+            tuple(self.slots),
+            order,
+            tuple(names),
+            tuple(constants),
+            row_builder(columns, readers, safe=False),
+            row_builder(columns, readers, safe=True),
+        )
 
     # -- conditions -----------------------------------------------------------------------
 

@@ -18,14 +18,14 @@ from __future__ import annotations
 import datetime as dt
 import json
 import uuid
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable
+from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
-from functools import partial
-from itertools import repeat
 from typing import Any
 
 import sqlalchemy as sa
 from reactive_record import Field
+from reactive_record.model import to_utc
 from sqlalchemy.dialects import mysql, postgresql
 from sqlalchemy.types import TypeEngine
 
@@ -146,26 +146,28 @@ def to_db(kind: str, field_type: str) -> Convert | None:
 
 
 # -- results ------------------------------------------------------------------------------
-#
-# Results are converted a column at a time: ``map`` over a column runs in C, and a column
-# without NULLs (the common case) needs no per-value test.
 
-#: A column's values in, the converted values out (None: the column is right as it is).
-ColumnConvert = Callable[[Sequence[Any]], Iterable[Any] | None]
 
-#: A column at least this long is checked for repeated values, converted once each.
-INTERN_FROM = 256
+@dataclass(frozen=True)
+class Reader:
+    """How a driver's value of a column becomes the Python value.
+
+    ``fast`` is a Python expression over ``{v}`` for the driver's usual type, compiled
+    into each statement's row builder (see ``rows``) with the names of :data:`READER_NAMES`;
+    ``safe`` accepts any value (a table another program wrote) and is used when the fast
+    expression meets a value it cannot convert.
+    """
+
+    fast: str
+    safe: Convert
 
 
 def _sqlite_datetime_in(value: Any) -> dt.datetime:
     if isinstance(value, str):
-        return dt.datetime.fromisoformat(value).replace(tzinfo=UTC)
-    return _aware_utc(value) if isinstance(value, dt.datetime) else value
-
-
-def _sqlite_datetimes(column: Sequence[Any]) -> Iterable[Any]:
-    # Appending the offset makes fromisoformat return aware UTC in one C call.
-    return map(dt.datetime.fromisoformat, map(str.__add__, column, repeat("+00:00")))
+        value = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
+    if isinstance(value, dt.datetime):
+        return to_utc(value)
+    return value  # type: ignore[no-any-return]
 
 
 def _date_in(value: Any) -> dt.date:
@@ -194,75 +196,52 @@ def _trim_decimal(value: Any) -> Decimal:
     return Decimal(text)
 
 
-def _each(
-    one: Convert,
-    fast: Callable[[Sequence[Any]], Iterable[Any]] | None = None,
-    intern: bool = False,
-) -> ColumnConvert:
-    """A column converter: ``one`` for each non-NULL value, ``fast(column)`` when none is NULL.
-
-    ``fast`` assumes the driver's usual type; a value of another type (a table written by
-    another program) falls back to ``one``, which accepts it. With ``intern`` (immutable
-    values that repeat, such as dates) each distinct value is converted once and shared.
-    """
-
-    def convert(column: Sequence[Any]) -> Iterable[Any]:
-        if intern and len(column) >= INTERN_FROM:
-            distinct = set(column)
-            if len(distinct) * 4 <= len(column):
-                memo = {v: None if v is None else one(v) for v in distinct}
-                return map(memo.__getitem__, column)
-        if None not in column:
-            try:
-                return list(fast(column) if fast is not None else map(one, column))
-            except (TypeError, ValueError):
-                pass
-        return [None if value is None else one(value) for value in column]
-
-    return convert
-
-
-def _aware_column(column: Sequence[Any]) -> Iterable[Any] | None:
-    """Datetimes made aware UTC; a column that already is (timestamptz) is left as it is."""
-    for value in column:
-        if value is not None:
-            if value.tzinfo is not None:
-                return None
-            break
-    else:
-        return None
-    return [None if v is None else _aware_utc(v) for v in column]
-
-
-_SQLITE_IN: dict[str, ColumnConvert] = {
-    "datetime": _each(_sqlite_datetime_in, _sqlite_datetimes),
-    "date": _each(_date_in, partial(map, dt.date.fromisoformat), intern=True),
-    "decimal": _each(_decimal_in, partial(map, Decimal), intern=True),
-    "uuid": _each(_uuid_in),
-    "json": _each(_json_in),
-    "boolean": _each(bool),
-}
-_MYSQL_IN: dict[str, ColumnConvert] = {
-    "datetime": _each(_aware_utc),
-    "uuid": _each(_uuid_in),
-    "json": _each(_json_in),
-    "boolean": _each(bool),
+#: The names a :class:`Reader`'s fast expression may use.
+READER_NAMES: dict[str, Any] = {
+    "_datetime": dt.datetime.fromisoformat,
+    "_date": dt.date.fromisoformat,
+    "_Decimal": Decimal,
+    "_UUID": uuid.UUID,
+    "_json": _json_in,
+    "_bool": bool,
+    "_trim": _trim_decimal,
+    "_UTC": UTC,
 }
 
+_BOOLEAN = Reader("_bool({v})", bool)
+_UUID = Reader("_UUID({v})", _uuid_in)
+_JSON = Reader("_json({v})", _json_in)
+_SQLITE_IN = {
+    # Appending the offset makes fromisoformat return aware UTC in one C call.
+    "datetime": Reader("_datetime({v} + '+00:00')", _sqlite_datetime_in),
+    "date": Reader("_date({v})", _date_in),
+    "decimal": Reader("_Decimal({v})", _decimal_in),
+    "uuid": _UUID,
+    "json": _JSON,
+    "boolean": _BOOLEAN,
+}
+_MYSQL_IN = {
+    "datetime": Reader("{v}.replace(tzinfo=_UTC)", to_utc),
+    "uuid": _UUID,
+    "json": _JSON,
+    "boolean": _BOOLEAN,
+}
+# A table made elsewhere (a reflected model) may hold timestamp without time zone.
+_POSTGRESQL_DATETIME = Reader(
+    "({v} if {v}.tzinfo is not None else {v}.replace(tzinfo=_UTC))", to_utc
+)
 
-def from_db(kind: str, field: Field) -> ColumnConvert | None:
-    """How a column of the driver's values of ``field`` becomes Python values (None: as is)."""
+
+def from_db(kind: str, field: Field) -> Reader | None:
+    """How the driver's values of ``field`` become Python values (None: as they are)."""
     t = field.type
     if kind == SQLITE:
         return _SQLITE_IN.get(t)
     if kind == MYSQL:
         if t == "decimal" and field.precision is None and field.scale is None:
-            return _each(_trim_decimal, intern=True)
+            return Reader("_trim({v})", _trim_decimal)
         return _MYSQL_IN.get(t)
-    if t == "datetime":
-        # A table made elsewhere (a reflected model) may hold timestamp without time zone.
-        return _aware_column
-    return None
+    return _POSTGRESQL_DATETIME if t == "datetime" else None
 
 
 # -- SQLite's decimal collation -----------------------------------------------------------
