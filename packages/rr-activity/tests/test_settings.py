@@ -96,3 +96,12 @@ def test_the_association_name_is_taken() -> None:
     with pytest.raises(ConfigError) as caught:
         build(job)
     assert caught.value.path == "reactive-record.models.Job.has_many.activity_logs"
+
+
+def test_hook_rr_checks_names_a_missing_log_table() -> None:
+    rr = build()
+    problems = [p for p in rr.checks() if p.startswith("activity:")]
+    assert len(problems) == 1 and "activity_logs" in problems[0]
+    assert "create_tables()" in problems[0]
+    rr.create_tables()
+    assert [p for p in rr.checks() if p.startswith("activity:")] == []
