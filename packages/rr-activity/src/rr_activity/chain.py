@@ -97,7 +97,7 @@ def link(state: ActivityState, tx: Transaction, entry: dict[str, Any]) -> None:
     """
     key = state.key
     heads = state.chain_model
-    if key is None or heads is None:  # checked at start-up; the environment changed since
+    if key is None or heads is None:  # start-up made both for a chained model
         raise ConfigError(KEY_ENV, None, "the secret the chains are written with")
     name = head_id(entry["entity_type"], entry["entity_id"])
     head = tx.read(heads, name, lock=True)

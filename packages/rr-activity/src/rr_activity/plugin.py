@@ -132,7 +132,7 @@ def with_activity_logs(query: Query[Any], limit: int | None = None) -> Query[Any
 
 @hookimpl
 def rr_checks(rr: ReactiveRecord) -> Iterable[str]:
-    """The log's table must exist, and chained models need their key."""
+    """The log's table must exist."""
     state = _state(rr)
     if state is None:
         return ()
@@ -144,8 +144,6 @@ def rr_checks(rr: ReactiveRecord) -> Iterable[str]:
             f"activity: cannot read the {state.log_model.table} table (create it with "
             f"rr.create_tables() or your migrations): {exc}"
         )
-    if state.key is None and any(a.chain for a in state.models.values()):
-        problems.append("activity: chained models need RR_ACTIVITY_KEY")
     return problems
 
 
