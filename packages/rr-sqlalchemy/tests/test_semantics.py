@@ -12,7 +12,7 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
-from reactive_record import ReactiveRecord
+from reactive_record import Association, ReactiveRecord
 
 Make = Callable[..., ReactiveRecord]
 
@@ -125,3 +125,24 @@ def test_decimals_compare_by_value(rr: ReactiveRecord) -> None:
     assert ordered == sorted(ordered) and ordered[0] == Decimal("-3")
     assert ordered[-1] == Decimal("10.01") and isinstance(ordered[-1], Decimal)
     assert words.where(amount={"between": ["0.5", "2"]}).count() == 7
+
+
+def test_any_over_a_polymorphic_association(make_rr: Make, db_url: str) -> None:
+    models = {
+        "Job": {"fields": {"title": "string"}},
+        "Note": {"fields": {"entity_type": "string", "entity_id": "string", "text": "string"}},
+    }
+    plugins = [] if db_url.startswith("memory") else ["sqlalchemy"]
+    rr = make_rr(db_url, models, plugins)
+    # As rr-activity adds its logs: the key as text beside the model's name.
+    rr.model_definition("Job").associations["notes"] = Association(
+        "notes", "has_many", "Note", "entity_id", polymorphic_type=("entity_type", "Job")
+    )
+    for title in ("a", "b", "c"):
+        rr.models.Job.create({"title": title})
+    for entity_type, entity_id, text in [("Job", "1", "x"), ("Task", "2", "x"), ("Job", "3", "y")]:
+        rr.models.Note.create({"entity_type": entity_type, "entity_id": entity_id, "text": text})
+    jobs = rr.models.Job
+    assert jobs.where(notes={"any": {"text": "x"}}).pluck("title") == ["a"]
+    assert jobs.where(notes={"any": {}}).pluck("title") == ["a", "c"]
+    assert jobs.where({"not": {"notes": {"any": {}}}}).pluck("title") == ["b"]

@@ -166,6 +166,11 @@ class MemoryStore:
                 linked = {m[middle_model.primary_key] for m in middles}
                 return target, [r for r in rows if r.get(fk) in linked]
             key = row.get(model.primary_key)
+            if association.polymorphic_type is not None:
+                # As includes read them: the key as text, beside the model's name.
+                kind, name = association.polymorphic_type
+                fk, text = association.foreign_key, str(key)
+                return target, [r for r in rows if r.get(kind) == name and r.get(fk) == text]
             return target, [r for r in rows if r.get(association.foreign_key) == key]
 
         return related

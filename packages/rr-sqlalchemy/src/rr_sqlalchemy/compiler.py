@@ -416,7 +416,19 @@ class _Build:
             return target, alias, links
         if assoc.kind == "belongs_to":
             return target, alias, [alias.c[target.primary_key] == table.c[assoc.foreign_key]]
-        return target, alias, [alias.c[assoc.foreign_key] == table.c[model.primary_key]]
+        key = table.c[model.primary_key]
+        if assoc.polymorphic_type is None:
+            return target, alias, [alias.c[assoc.foreign_key] == key]
+        # Polymorphic (rr-activity's logs): the key is kept as text beside the model's name.
+        type_field, type_value = assoc.polymorphic_type
+        return (
+            target,
+            alias,
+            [
+                alias.c[assoc.foreign_key] == sa.cast(key, sa.String()),
+                alias.c[type_field] == sa.literal(type_value, UNTYPED),
+            ],
+        )
 
 
 def plan_values(plan: Plan) -> tuple[Key, list[Any]]:
