@@ -51,7 +51,7 @@ class CommitTask(Task):
 class FeedTask(Task):
     """Keys another process changed: their rows are re-read when the entry is processed."""
 
-    keys: dict[str, list[Any]] = field(default_factory=dict)
+    keys: dict[str, list[Any] | None] = field(default_factory=dict)
 
 
 @dataclass

@@ -571,8 +571,11 @@ class LiveQueries:
 
     # -- the change feed's side ----------------------------------------------------------
 
-    def external_changes(self, keys: dict[str, list[Any]]) -> None:
-        """Another process changed these rows (model name -> primary keys); feed thread."""
+    def external_changes(self, keys: dict[str, list[Any] | None]) -> None:
+        """Another process changed these rows (model name -> primary keys); feed thread.
+
+        None instead of keys: too many to name, every result reading the model re-reads.
+        """
         with self.dispatcher.commit_order:
             seq = self.dispatcher.enqueue(FeedTask(keys=keys))
         self.dispatcher.drain(seq, wait=False)
@@ -656,6 +659,7 @@ class LiveQueries:
         if cached is not None:
             return cached
         live = make(spec, next(self._serial))
+        self._start_feed()  # listening before the first read, so no commit falls between
         if self._token is _UNSET:
             self.provably_fresh()
         live.synced = self.dispatcher.read(partial(live.load, check_size=True))
@@ -663,7 +667,6 @@ class LiveQueries:
         self.cache.add(live)
         self.index.add(live)
         self._schedule(live)
-        self._start_feed()
         self._reschedule()
         return live
 
@@ -741,7 +744,8 @@ class LiveQueries:
                 deliveries.insert(0, partial(self._send, "committed", changes=task.source))
             return deliveries
         if isinstance(task, FeedTask):
-            return self._apply(task, self._feed_rows(task))
+            whole = [name for name, keys in task.keys.items() if keys is None]
+            return self._apply(task, self._feed_rows(task), whole)
         if isinstance(task, RereadTask):
             targets = list(self.index) if task.targets is None else task.targets
             return self._reread(task, [live for live in targets if self._registered(live)])
@@ -758,6 +762,8 @@ class LiveQueries:
         changes: list[RowChange] = []
         with self.engine.committed_reads():
             for name, keys in task.keys.items():
+                if keys is None:
+                    continue
                 model: Model = self.engine.model_named(name)
                 field = model.field(model.primary_key)
                 typed = [field.coerce(key, model.name) for key in keys]
@@ -765,10 +771,17 @@ class LiveQueries:
                 changes.extend(RowChange(name, key, UNKNOWN, rows.get(key)) for key in typed)
         return changes
 
-    def _apply(self, task: Task, changes: Sequence[RowChange]) -> list[Callable[[], None]]:
+    def _apply(
+        self, task: Task, changes: Sequence[RowChange], whole: Sequence[str] = ()
+    ) -> list[Callable[[], None]]:
         now = self.rr.clock()
         started: dict[Live, Any] = {}
         index = self.index
+        for name in whole:  # too many rows to name: re-read every result that reads them
+            for live in (*index.on_model(name), *index.dependents(name)):
+                if live.synced < task.seq:
+                    self._start(live, started, now)
+                    live.invalidate()
         for change in changes:
             if change.before is UNKNOWN:
                 own = index.on_model(change.model)

@@ -19,6 +19,7 @@ from reactive_record import Model, SchemaDefault, StaleRecord, StoreError
 
 from .compiler import Compiler, Key, Statement, flatten
 from .connect import BEGIN, make_engine, string_collation
+from .feed import watcher_for
 from .model_config import reflect_model
 from .schema_defaults import declared_defaults
 from .tables import add_tables, create_ddl
@@ -54,6 +55,8 @@ class SqlStore:
         self._compiler: Compiler | None = None
         self._statements: dict[Key, Statement] = {}
         self._errors: tuple[type[BaseException], ...] = (self.engine.dialect.loaded_dbapi.Error,)
+        #: How other processes' commits are seen: PostgreSQL's feed, SQLite's data_version.
+        self._watcher = watcher_for(self)
 
     # -- schema -----------------------------------------------------------------------------
 
@@ -92,14 +95,36 @@ class SqlStore:
         return table
 
     def create_tables(self, models: Sequence[Model]) -> None:
-        """Create the tables of ``models`` that do not exist yet (with indexes)."""
+        """Create the tables of ``models`` that do not exist yet (indexes, feed triggers)."""
         tables = [self.table(model) for model in models if model.fields]
         with self._locked(), self._wrapping("create tables"):
             self.metadata.create_all(self.engine, tables=tables, checkfirst=True)
+            with self.engine.begin() as connection:
+                self._watcher.install(connection, models)
 
     def ddl(self) -> str:
-        """The CREATE TABLE and CREATE INDEX statements of every model, as SQL text."""
-        return "".join(f"{sql};\n\n" for sql in create_ddl(self.metadata, self.engine.dialect))
+        """The CREATE statements of every model's table (and change-feed triggers), as SQL."""
+        statements = create_ddl(self.metadata, self.engine.dialect)
+        statements += self._watcher.ddl(self._models())
+        return "".join(f"{sql};\n\n" for sql in statements)
+
+    # -- other processes' commits (the live layer asks) ------------------------------------------
+
+    #: The tables create_tables makes compare strings by code point (binary collation).
+    exact_string_semantics = True
+
+    def change_feed(self) -> Any:
+        """PostgreSQL's feed of other processes' commits (None on other databases)."""
+        return self._watcher.feed()
+
+    def freshness_token(self) -> Any:
+        """A value that changes when another process may have committed (None: unknown)."""
+        return self._watcher.token()
+
+    @property
+    def freshness_poll(self) -> float | None:
+        """Seconds between background looks at :meth:`freshness_token` (None: never)."""
+        return self._watcher.poll
 
     # -- reflection -------------------------------------------------------------------------
 
@@ -264,6 +289,7 @@ class SqlStore:
                 except BaseException:
                     self._end(connection, cursor, "ROLLBACK", raising=False)
                     raise
+                self._watcher.before_commit(cursor)
                 self._end(connection, cursor, "COMMIT", raising=True)
             finally:
                 cursor.close()
