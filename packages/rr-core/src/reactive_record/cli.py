@@ -274,6 +274,28 @@ def demo(ctx: click.Context, keep: bool) -> None:
         ctx.exit(1)
 
 
+@cli.command()
+@click.argument("model")
+@click.option("--where", default="{}", metavar="JSON", help="A condition as JSON (§6).")
+@click.option("--order", multiple=True, metavar="FIELD", help="Order by FIELD (-FIELD: desc).")
+@click.option("--limit", type=click.IntRange(min=0), help="At most this many records.")
+@click.option(
+    "--changes", type=click.IntRange(min=0), help="Stop after this many commits (default: never)."
+)
+def watch(
+    model: str, where: str, order: tuple[str, ...], limit: int | None, changes: int | None
+) -> None:
+    """Print a live query's records, then its changes as they happen (Ctrl-C stops).
+
+    Lines are records as JSON: "=" the first result, "+" entered, "-" left, "~" changed.
+    Other processes' writes arrive through PostgreSQL's change feed, or SQLite's
+    data_version (within a second).
+    """
+    from .watching import run
+
+    run(current_project().rr, model, where, order, limit, changes, click.echo)
+
+
 def main() -> None:
     """Entry point of the ``reactive-record`` command."""
     cli(prog_name="reactive-record")
