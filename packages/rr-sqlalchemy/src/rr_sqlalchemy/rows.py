@@ -35,7 +35,7 @@ def row_builder(columns: Sequence[str], readers: Sequence[Reader | None], safe: 
             namespace[f"_safe{index}"] = reader.safe
             converted = f"_safe{index}({value})"
         else:
-            converted = reader.fast.format(v=value)
+            converted = reader.fast.format(v=value, t=f"_t{index}")
         entries.append(f"{name!r}: ({converted} if {value} is not None else None)")
     source = f"def build(r):\n    return {{{', '.join(entries)}}}\n"
     exec(compile(source, "<rr_sqlalchemy row builder>", "exec"), namespace)

@@ -152,10 +152,10 @@ def to_db(kind: str, field_type: str) -> Convert | None:
 class Reader:
     """How a driver's value of a column becomes the Python value.
 
-    ``fast`` is a Python expression over ``{v}`` for the driver's usual type, compiled
-    into each statement's row builder (see ``rows``) with the names of :data:`READER_NAMES`;
-    ``safe`` accepts any value (a table another program wrote) and is used when the fast
-    expression meets a value it cannot convert.
+    ``fast`` is a Python expression over ``{v}`` (the value; ``{t}`` names a temporary)
+    for the driver's usual type, compiled into each statement's row builder (see ``rows``)
+    with the names of :data:`READER_NAMES`; ``safe`` accepts any value (a table another
+    program wrote) and is used when the fast expression meets a value it cannot convert.
     """
 
     fast: str
@@ -205,6 +205,7 @@ READER_NAMES: dict[str, Any] = {
     "_json": _json_in,
     "_bool": bool,
     "_trim": _trim_decimal,
+    "_to_utc": to_utc,
     "_UTC": UTC,
 }
 
@@ -212,8 +213,12 @@ _BOOLEAN = Reader("_bool({v})", bool)
 _UUID = Reader("_UUID({v})", _uuid_in)
 _JSON = Reader("_json({v})", _json_in)
 _SQLITE_IN = {
-    # Appending the offset makes fromisoformat return aware UTC in one C call.
-    "datetime": Reader("_datetime({v} + '+00:00')", _sqlite_datetime_in),
+    # Appending the offset makes fromisoformat return aware UTC in one C call (a
+    # replacement fromisoformat, such as Python 3.10's backport, may name UTC otherwise).
+    "datetime": Reader(
+        "({t} if ({t} := _datetime({v} + '+00:00')).tzinfo is _UTC else _to_utc({t}))",
+        _sqlite_datetime_in,
+    ),
     "date": Reader("_date({v})", _date_in),
     "decimal": Reader("_Decimal({v})", _decimal_in),
     "uuid": _UUID,
@@ -221,15 +226,13 @@ _SQLITE_IN = {
     "boolean": _BOOLEAN,
 }
 _MYSQL_IN = {
-    "datetime": Reader("{v}.replace(tzinfo=_UTC)", to_utc),
+    "datetime": Reader("_to_utc({v})", to_utc),
     "uuid": _UUID,
     "json": _JSON,
     "boolean": _BOOLEAN,
 }
 # A table made elsewhere (a reflected model) may hold timestamp without time zone.
-_POSTGRESQL_DATETIME = Reader(
-    "({v} if {v}.tzinfo is not None else {v}.replace(tzinfo=_UTC))", to_utc
-)
+_POSTGRESQL_DATETIME = Reader("({v} if {v}.tzinfo is _UTC else _to_utc({v}))", to_utc)
 
 
 def from_db(kind: str, field: Field) -> Reader | None:
