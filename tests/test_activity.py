@@ -404,3 +404,20 @@ def test_the_log_and_with_activity_logs_are_live(rr: ReactiveRecord) -> None:
     stop_job()
     assert counts == [1, 2, 3]
     assert included == [["create"], ["update", "create"], ["assign", "update"]]
+
+
+def test_history_versions_and_revert_take_the_models_handle(rr: ReactiveRecord) -> None:
+    jobs = rr.models.Job
+    job = new_job(rr)
+    jobs.update(job.id, {"status": "active"}, user=ALICE)
+    entries = rr_activity.history(jobs, job.id, user=ALICE)
+    assert entries == rr_activity.history(rr, "Job", job.id, user=ALICE)
+    created = entries[-1]
+    with rr.acting_as(ALICE):
+        assert rr_activity.version_at(jobs, job.id, created.created_at).status == "pending"
+    restored = rr_activity.revert(jobs, job.id, to=created.id, user=ALICE)
+    assert restored.status == "pending"
+    with pytest.raises(TypeError, match="model handle"):
+        rr_activity.history("Job", job.id)
+    with pytest.raises(TypeError, match="1 more argument"):
+        rr_activity.history(jobs, job.id, 3)

@@ -2,13 +2,16 @@
 
 Install it and set ``features = { activity = true }`` on a model: every create, update
 and destroy through the engine writes an ``ActivityLog`` entry in the same transaction.
-The functions here take the instance first (``rr``), since one process may hold several::
+A record is named by its model's handle (which knows its instance) or by the instance
+and a model name; client entries take the instance first, since one process may hold
+several::
 
     import rr_activity
 
-    rr_activity.history(rr, "Job", 42)                         # newest first
-    rr_activity.version_at(rr, "Job", 42, when)                 # tracked fields then
-    rr_activity.revert(rr, "Job", 42, to=entry_id, user=alice)  # a new, logged change
+    Job = rr.models.Job
+    rr_activity.history(Job, 42)                                # newest first
+    rr_activity.version_at(Job, 42, when)                       # tracked fields then
+    rr_activity.revert(Job, 42, to=entry_id, user=alice)        # a new, logged change
     entry = rr_activity.generate(rr, job_before, {"status": "active"}, alice)
     rr_activity.validate(rr, entry, authenticated_user)         # on the authority's side
     with rr_activity.context(request_id="r-17"): ...            # metadata of entries

@@ -1,12 +1,24 @@
-"""Reading a record's history, and its versions: ``history``, ``version_at``, ``revert``."""
+"""Reading a record's history, and its versions: ``history``, ``version_at``, ``revert``.
+
+Each names its record either by the model's handle, which knows its instance
+(``history(rr.models.Job, 42)``), or by the instance and a model name
+(``history(rr, "Job", 42)``).
+"""
 
 from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, overload
 
-from reactive_record import InvalidQuery, ModelHandle, ReactiveRecord, Record, RecordNotFound
+from reactive_record import (
+    InvalidQuery,
+    ModelHandle,
+    Query,
+    ReactiveRecord,
+    Record,
+    RecordNotFound,
+)
 
 from . import request_context
 from .codec import REDACTED
@@ -27,30 +39,67 @@ def _activity(state: ActivityState, model: Any) -> ModelActivity:
     return activity
 
 
+def _target(
+    function: str, args: tuple[Any, ...], rest: int
+) -> tuple[ReactiveRecord, Any, tuple[Any, ...]]:
+    """``(rr.models.Job, *rest)`` or ``(rr, model, *rest)`` as (instance, model, rest)."""
+    if args and isinstance(args[0], Query):
+        rr, model, tail = args[0].rr, args[0], args[1:]
+    elif len(args) > 1 and isinstance(args[0], ReactiveRecord):
+        rr, model, tail = args[0], args[1], args[2:]
+    else:
+        raise TypeError(f"{function}() takes a model handle (rr.models.Job), or rr and a model")
+    if len(tail) != rest:
+        raise TypeError(f"{function}() takes the model, then {rest} more argument(s)")
+    return rr, model, tail
+
+
 def _key(activity: ModelActivity, key: Any) -> Any:
     model = activity.model
     return model.field(model.primary_key).coerce(key, model.name)
 
 
+@overload
 def history(
-    rr: ReactiveRecord,
-    model: Any,
+    model: Query[Any],
     key: Any,
+    /,
     *,
     limit: int | None = None,
     user: Any = None,
     unscoped: bool = False,
-) -> tuple[Record, ...]:
-    """The entries of one record, newest first.
+) -> tuple[Record, ...]: ...
 
-    :param rr: The instance.
-    :param model: The model: its name, :class:`Model` or handle (``rr.models.Job``).
-    :param key: The record's primary key (the record may since have been destroyed).
+
+@overload
+def history(
+    rr: ReactiveRecord,
+    model: Any,
+    key: Any,
+    /,
+    *,
+    limit: int | None = None,
+    user: Any = None,
+    unscoped: bool = False,
+) -> tuple[Record, ...]: ...
+
+
+def history(
+    *target: Any,
+    limit: int | None = None,
+    user: Any = None,
+    unscoped: bool = False,
+) -> tuple[Record, ...]:
+    """The entries of one record, newest first: ``history(rr.models.Job, 42)``.
+
+    :param target: The model's handle and the record's key, or ``rr``, the model (a name,
+        :class:`Model` or handle) and the key. The record may since have been destroyed.
     :param limit: At most this many entries.
     :param user: Read as this user (default: the ``acting_as`` user); entries are
         scoped by the record's read permission when a permissions plugin is installed.
     :param unscoped: An operator's read that bypasses read scoping.
     """
+    rr, model, (key,) = _target("history", target, 1)
     state = state_of(rr)
     activity = _activity(state, model)
     query = state.logs.where(entity_type=activity.model.name, entity_id=str(_key(activity, key)))
@@ -98,16 +147,28 @@ def _rewind(
     return version
 
 
+@overload
 def version_at(
-    rr: ReactiveRecord, model: Any, key: Any, when: dt.datetime, *, user: Any = None
-) -> Record | None:
+    model: Query[Any], key: Any, when: dt.datetime, /, *, user: Any = None
+) -> Record | None: ...
+
+
+@overload
+def version_at(
+    rr: ReactiveRecord, model: Any, key: Any, when: dt.datetime, /, *, user: Any = None
+) -> Record | None: ...
+
+
+def version_at(*target: Any, user: Any = None) -> Record | None:
     """The record's tracked fields as they were at ``when`` (None: it did not exist then).
 
+    ``version_at(rr.models.Job, 42, when)`` (or ``version_at(rr, "Job", 42, when)``).
     Reconstructed backwards from the record as it is now, undoing every entry written
     after ``when``, so it is exact for tracked fields even when logging began after the
     record was created. Redacted fields read ``"[REDACTED]"``. Reads as ``user`` (default:
     the ``acting_as`` user).
     """
+    rr, model, (key, when) = _target("version_at", target, 2)
     state = state_of(rr)
     activity = _activity(state, model)
     key = _key(activity, key)
@@ -119,9 +180,18 @@ def version_at(
     return None if version is None else Record(activity.model.name, version)
 
 
-def revert(rr: ReactiveRecord, model: Any, key: Any, *, to: Any, user: Any = None) -> Record:
+@overload
+def revert(model: Query[Any], key: Any, /, *, to: Any, user: Any = None) -> Record: ...
+
+
+@overload
+def revert(rr: ReactiveRecord, model: Any, key: Any, /, *, to: Any, user: Any = None) -> Record: ...
+
+
+def revert(*target: Any, to: Any, user: Any = None) -> Record:
     """Restore the record's tracked fields as they were right after entry ``to``.
 
+    ``revert(rr.models.Job, 42, to=entry.id, user=alice)`` (or ``revert(rr, "Job", ...)``).
     The restore is a new change through the engine, authorized and validated like any
     write and itself logged (action ``revert``, ``metadata.reverted_to``). A destroyed
     record is created again with its key. Redacted fields keep their current value.
@@ -129,6 +199,7 @@ def revert(rr: ReactiveRecord, model: Any, key: Any, *, to: Any, user: Any = Non
     :returns: The record as stored after the revert.
     :raises RevertError: ``to`` is an entry of another record, or a destroy.
     """
+    rr, model, (key,) = _target("revert", target, 1)
     state = state_of(rr)
     activity = _activity(state, model)
     key = _key(activity, key)
@@ -140,14 +211,14 @@ def revert(rr: ReactiveRecord, model: Any, key: Any, *, to: Any, user: Any = Non
     if entries[position]["action"] == "destroy":
         raise RevertError(f"entry {to} destroyed {name} {key}: there is no version to restore")
     current = _current(state, activity, key, user)
-    target = _rewind(activity, current, entries[:position], key) or {}
+    restored = _rewind(activity, current, entries[:position], key) or {}
     handle: ModelHandle[Record] = rr.models[name]
     pk = activity.model.primary_key
     with request_context.context(action="revert", reverted_to=str(to)):
         if current is None:
-            values = {f: v for f, v in target.items() if v is not None and v != REDACTED}
+            values = {f: v for f, v in restored.items() if v is not None and v != REDACTED}
             return handle.create({**values, pk: key}, user=user)
         values = {
-            f: v for f, v in target.items() if f != pk and v != REDACTED and current.get(f) != v
+            f: v for f, v in restored.items() if f != pk and v != REDACTED and current.get(f) != v
         }
         return handle.update(key, values, user=user)
