@@ -54,9 +54,9 @@ def show_history(demo: Any) -> None:
             max_width=None,
         )
         first = entries[-1]
-        before = version_at(rr, "Job", job["id"], first["created_at"])
+        before = version_at(jobs, job["id"], first["created_at"])
         demo.show(
-            f"rr_activity.version_at(rr, 'Job', {job['id']}, <time of the first entry>)",
+            f"rr_activity.version_at(Job, {job['id']}, <time of the first entry>)",
             before,
             ["id", "status", "priority"],
         )
