@@ -36,7 +36,8 @@ from common import databases, interleaved, markdown_table, ratios, write_results
 from reactive_record import ReactiveRecord
 
 ROWS = 1_000
-CALLS = 50
+CALLS = 20
+ROUNDS = 30
 FIELDS = {
     "title": {"type": "string", "length": 200, "null": False},
     "status": {"type": "string", "null": False},
@@ -118,7 +119,7 @@ def main() -> None:
         runs = contenders(name, rr, sync)
         if not sync:
             name = "sqlite, synchronous=NORMAL (not durable: the pure overhead)"
-        times = interleaved(runs, rounds=15, number=CALLS)
+        times = interleaved(runs, rounds=ROUNDS, number=CALLS)
         vs_raw = ratios(times, "raw")
         overhead = times["rr"] - times["raw"]
         results[name] = {
@@ -146,7 +147,9 @@ def main() -> None:
             table,
         )
     )
-    write_results("write", {"calls_per_round": CALLS, "results": results}, markdown)
+    write_results(
+        "write", {"calls_per_round": CALLS, "rounds": ROUNDS, "results": results}, markdown
+    )
 
 
 if __name__ == "__main__":
