@@ -231,3 +231,21 @@ def test_in_memory_sqlite_is_one_database_shared_by_threads(make_rr: Make) -> No
         thread.join()
     assert rr.models.Counter.find(counter.id).data.value == 100  # type: ignore[union-attr]
     assert other.models.Counter.count() == 0
+
+
+def test_without_returning_rows_are_read_back(
+    rr: ReactiveRecord, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # MySQL, and SQLite before 3.35, have no RETURNING: the store reads the row back.
+    if rr.url.startswith("postgresql"):
+        pytest.skip("PostgreSQL always has RETURNING")
+    dialect = rr.store.engine.dialect  # type: ignore[attr-defined]
+    monkeypatch.setattr(dialect, "insert_returning", False)
+    monkeypatch.setattr(dialect, "update_returning", False)
+    job = rr.models.Job.create({"title": "Fix"})
+    assert (job.id, job.status, job.lock_version) == (1, "pending", 0)
+    assert rr.models.Job.update(job.id, {"priority": 4}).lock_version == 1
+    with pytest.raises(StaleRecord):
+        rr.models.Job.update(job.id, {"priority": 5, "lock_version": 0})
+    token = rr.models.Job.create({"title": "Second", "id": 7})
+    assert token.id == 7 and rr.models.Job.count() == 2
