@@ -190,6 +190,55 @@ def test_db_sql_prints_the_feed_triggers(here: ReactiveRecord) -> None:
     assert ddl.count("FOR EACH STATEMENT") == 3
 
 
+TYPED: dict[str, Any] = {
+    "Item": {
+        "table": "feed_items",
+        "primary_key": "uid",
+        "fields": {
+            "uid": {"type": "uuid", "primary_key": True},
+            "name": "string",
+            "note": "text",
+            "n": "integer",
+            "x": "float",
+            "amount": {"type": "decimal", "precision": 12, "scale": 2},
+            "flag": "boolean",
+            "day": "date",
+            "at": "datetime",
+            "data": "json",
+        },
+    }
+}
+ODD_ROWS: list[dict[str, Any]] = [
+    {"name": "é ü 😀", "note": "x" * 50, "n": 2**40, "x": 0.1, "amount": "1.50", "flag": True},
+    {"x": 1e16, "amount": "-0.01", "day": "2024-02-29", "at": "2024-03-01T12:00:00.123456Z"},
+    {"x": -0.0, "amount": "0", "flag": False, "data": {"a": None, "b": [1.5, 2, "c"]}},
+    {"data": [0.1, {"deep": 1e-7}], "at": "1999-12-31T23:59:59.999999+05:00"},
+    {},
+]
+
+
+@postgresql
+def test_rows_carried_by_notifications_equal_the_store_s_own_reads(
+    sql_db_url: str, make_rr: Callable[..., ReactiveRecord]
+) -> None:
+    reader = make_rr(sql_db_url, TYPED, plugins=["sqlalchemy"])
+    writer = make_rr(sql_db_url, TYPED, plugins=["sqlalchemy"])
+    seen = Collected()
+    reader.models.Item.where().order("uid").subscribe(seen)
+    with writer.transaction():
+        for values in ODD_ROWS:
+            writer.models.Item.create(values)
+    seen.until(lambda s: len(s.data) == len(ODD_ROWS))
+    with reader.transaction():
+        fresh = reader.models.Item.where().order("uid").all()
+    live = seen.seen[-1].data
+    assert [dict(r) for r in live] == [dict(r) for r in fresh]
+    for a, b in zip(live, fresh, strict=True):
+        assert {k: type(v) for k, v in a.items()} == {k: type(v) for k, v in b.items()}
+    writer.models.Item.where(flag=True).update_all({"note": None})
+    seen.until(lambda s: any(r.note is None and r.flag for r in s.data))
+
+
 def test_sqlite_commits_of_another_process_reach_subscribers(
     tmp_path: Path, make_rr: Callable[..., ReactiveRecord]
 ) -> None:

@@ -47,11 +47,15 @@ class CommitTask(Task):
     source: tuple[Change, ...] = ()
 
 
+#: What a feed reports for one model: rows by key, keys to re-read, or None (re-read all).
+FeedChanges = dict[Any, dict[str, Any] | None] | list[Any] | None
+
+
 @dataclass
 class FeedTask(Task):
-    """Keys another process changed: their rows are re-read when the entry is processed."""
+    """Rows another process changed (keys alone are re-read when the entry is processed)."""
 
-    keys: dict[str, list[Any] | None] = field(default_factory=dict)
+    keys: dict[str, FeedChanges] = field(default_factory=dict)
 
 
 @dataclass

@@ -25,6 +25,7 @@ from .dispatcher import (
     CallTask,
     CommitTask,
     Dispatcher,
+    FeedChanges,
     FeedTask,
     IncompleteTask,
     RereadTask,
@@ -122,28 +123,23 @@ class View:
         changed: Sequence[tuple[Record, Record]],
         complete: bool,
     ) -> None:
-        present = self._presenter()
-        shown = tuple(present(r) for r in data)
-        added_shown = tuple(present(r) for r in added)
-        changed_shown = tuple((present(o), present(n)) for o, n in changed)
-        removed_shown = tuple(present(r) for r in removed)
-        self._keep(data)
+        if self.computed:
+            present = self._presenter()
+            data = tuple(present(r) for r in data)
+            added = tuple(present(r) for r in added)
+            changed = tuple((present(o), present(n)) for o, n in changed)
+            removed = tuple(present(r) for r in removed)
+            self._keep(data)
         if self.shape == "record":
+            first = data[0] if data else None
             self.callback(
-                RecordSnapshot(
-                    shown[0] if shown else None,
-                    added_shown,
-                    removed_shown,
-                    changed_shown,
-                    complete,
-                )
+                RecordSnapshot(first, tuple(added), tuple(removed), tuple(changed), complete)
             )
         else:
-            self.callback(Snapshot(shown, added_shown, removed_shown, changed_shown, complete))
+            self.callback(Snapshot(data, tuple(added), tuple(removed), tuple(changed), complete))
 
     def _presenter(self) -> Callable[[Record], Record]:
-        if not self.computed:
-            return _identity
+        """Adds this view's computed values, recomputing only records that changed."""
         engine = self.owner.engine
         model = engine.model_named(self.live.model_name)
         pk = model.primary_key
@@ -161,23 +157,10 @@ class View:
         return present
 
     def _keep(self, data: tuple[Record, ...]) -> None:
-        if not self.computed:
-            return
         pk = self.owner.key_of(self.live)
         kept = {record[pk] for record in data}
         for key in [k for k in self._presented if k not in kept]:
             del self._presented[key]
-
-    def present(self, data: tuple[Record, ...]) -> tuple[Record, ...]:
-        """``data`` with this view's computed values."""
-        if not self.computed:
-            return data
-        present = self._presenter()
-        return tuple(present(r) for r in data)
-
-
-def _identity(record: Record) -> Record:
-    return record
 
 
 # -- lazily live objects ----------------------------------------------------------------
@@ -571,13 +554,14 @@ class LiveQueries:
 
     # -- the change feed's side ----------------------------------------------------------
 
-    def external_changes(self, keys: dict[str, list[Any] | None]) -> None:
-        """Another process changed these rows (model name -> primary keys); feed thread.
+    def external_changes(self, changes: dict[str, FeedChanges]) -> None:
+        """Another process committed these changes, by model name; called by a feed.
 
-        None instead of keys: too many to name, every result reading the model re-reads.
+        Per model: ``{key: row}`` (the rows as stored, None for gone), or a list of keys
+        whose rows are re-read, or None (too many to name: every result on it re-reads).
         """
         with self.dispatcher.commit_order:
-            seq = self.dispatcher.enqueue(FeedTask(keys=keys))
+            seq = self.dispatcher.enqueue(FeedTask(keys=changes))
         self.dispatcher.drain(seq, wait=False)
 
     def feed_lost(self) -> None:
@@ -761,14 +745,16 @@ class LiveQueries:
     def _feed_rows(self, task: FeedTask) -> list[RowChange]:
         changes: list[RowChange] = []
         with self.engine.committed_reads():
-            for name, keys in task.keys.items():
-                if keys is None:
+            for name, found in task.keys.items():
+                if found is None:
                     continue
-                model: Model = self.engine.model_named(name)
-                field = model.field(model.primary_key)
-                typed = [field.coerce(key, model.name) for key in keys]
-                rows = rows_by_key(self.rr, model, typed)
-                changes.extend(RowChange(name, key, UNKNOWN, rows.get(key)) for key in typed)
+                if isinstance(found, dict):
+                    rows = found
+                else:
+                    model: Model = self.engine.model_named(name)
+                    rows = dict.fromkeys(found)
+                    rows.update(rows_by_key(self.rr, model, found))
+                changes.extend(RowChange(name, key, UNKNOWN, row) for key, row in rows.items())
         return changes
 
     def _apply(

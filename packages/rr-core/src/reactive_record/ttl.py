@@ -83,6 +83,8 @@ class QueryCache:
     def __init__(self, bound: int) -> None:
         self.bound = bound
         self._entries: OrderedDict[str, Entry] = OrderedDict()
+        #: Entries with a deadline (nothing holds them): the only ones that can expire.
+        self._timed: dict[str, Entry] = {}
 
     def __len__(self) -> int:
         return len(self._entries)
@@ -117,6 +119,7 @@ class QueryCache:
         entry.holders += 1
         entry.ttl = longer(entry.ttl, ttl)
         entry.expires_at = None
+        self._track(live.key, entry)
 
     def release(self, live: Any, now: dt.datetime) -> None:
         """One holder fewer; the last one starts the TTL."""
@@ -126,6 +129,7 @@ class QueryCache:
         entry.holders -= 1
         if entry.holders == 0:
             entry.expires_at = None if entry.ttl is None else now + entry.ttl
+        self._track(live.key, entry)
 
     def preload(self, live: Any, ttl: Lifetime, now: dt.datetime) -> None:
         """Keep ``live`` warm for ``ttl`` (forever for None) with no holder."""
@@ -138,6 +142,13 @@ class QueryCache:
             entry.preload_until = until
         if entry.holders == 0 and (entry.expires_at is None or entry.expires_at < until):
             entry.expires_at = until
+        self._track(live.key, entry)
+
+    def _track(self, key: str, entry: Entry) -> None:
+        if entry.expires_at is not None or entry.preload_until is not None:
+            self._timed[key] = entry
+        else:
+            self._timed.pop(key, None)
 
     def sweep(self, now: dt.datetime) -> list[Any]:
         """Remove expired entries, then over the bound the least recently used unheld ones.
@@ -145,9 +156,9 @@ class QueryCache:
         Entries only kept by their TTL go first, preloaded ones next; entries with a
         holder (a subscriber) are never evicted.
         """
-        evicted = [key for key, entry in self._entries.items() if entry.expired(now)]
+        evicted = [key for key, entry in self._timed.items() if entry.expired(now)]
         over = len(self._entries) - len(evicted) - self.bound
-        for preloaded in (False, True):
+        for preloaded in (False, True) if over > 0 else ():
             for key, entry in self._entries.items():
                 if over <= 0:
                     break
@@ -155,13 +166,15 @@ class QueryCache:
                     continue
                 evicted.append(key)
                 over -= 1
+        for key in evicted:
+            self._timed.pop(key, None)
         return [self._entries.pop(key).live for key in evicted]
 
     def next_expiry(self) -> dt.datetime | None:
         """The earliest instant an entry may expire."""
         moments = [
             moment
-            for entry in self._entries.values()
+            for entry in self._timed.values()
             for moment in (entry.expires_at, entry.preload_until)
             if moment is not None
         ]
@@ -171,6 +184,7 @@ class QueryCache:
         """Remove everything."""
         lives = self.lives()
         self._entries.clear()
+        self._timed.clear()
         return lives
 
 

@@ -2,18 +2,19 @@
 
 **PostgreSQL.** Every model table gets three statement-level ``AFTER`` triggers with
 transition tables (``INSERT``, ``UPDATE``, ``DELETE``). Each statement sends *one*
-``NOTIFY rr_changes`` whose payload is ``{"x": txid, "t": table, "o": op, "k": [keys]}``
-— a bulk write is one notification, not one per row. A payload that would pass the
-8,000-byte limit carries ``"k": null`` instead, and the listener re-reads every live
-result on that table. Writes from anywhere (psql included) are seen.
+``NOTIFY rr_changes`` — a bulk write is one notification, not one per row — whose
+payload is ``{"x": txid, "t": table, "o": op}`` plus, as much as fits PostgreSQL's
+8,000-byte limit: the rows as stored (``"r"``) and the keys that are gone (``"d"``);
+else the keys alone (``"k"``), whose rows the listener re-reads in batches; else
+nothing, and every live result on that table is re-read. Writes from anywhere (psql
+included) are seen.
 
 Each process listens on its own connection, in its own thread. It records the
 ``txid_current()`` of its own write transactions just before they commit and skips
 their echo (they were dispatched in-process already). Notifications of one commit
-arrive together and become one dispatch entry, whose rows are re-read in batches by
-primary key. When the connection drops (``pg_terminate_backend``, a restart), live
-results are flagged incomplete; the listener reconnects with a back-off and every live
-result is re-read, so nothing is missed.
+arrive together and become one dispatch entry. When the connection drops
+(``pg_terminate_backend``, a restart), live results are flagged incomplete; the listener
+reconnects with a back-off and every live result is re-read, so nothing is missed.
 
 **SQLite.** No notifications exist; ``PRAGMA data_version`` changes on a connection when
 *another* connection committed. The store compares each connection's value with the
@@ -31,6 +32,7 @@ import logging
 import os
 import threading
 from collections.abc import Iterable, Sequence
+from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
@@ -70,28 +72,36 @@ FUNCTION_SQL = f"""CREATE OR REPLACE FUNCTION {FUNCTION}() RETURNS trigger
 LANGUAGE plpgsql AS $rr$
 DECLARE
     pk text := TG_ARGV[0];
-    op text := lower(left(TG_OP, 1));
-    keys jsonb;
+    head jsonb := jsonb_build_object(
+        'x', txid_current(), 't', TG_TABLE_NAME, 'o', lower(left(TG_OP, 1)));
+    stored jsonb;
+    gone jsonb;
     payload text;
 BEGIN
-    IF TG_OP = 'INSERT' THEN
-        SELECT jsonb_agg(to_jsonb(r) -> pk) INTO keys FROM rr_new r;
-    ELSIF TG_OP = 'DELETE' THEN
-        SELECT jsonb_agg(to_jsonb(r) -> pk) INTO keys FROM rr_old r;
-    ELSE
-        SELECT jsonb_agg(k) INTO keys FROM (
-            SELECT to_jsonb(r) -> pk AS k FROM rr_new r
-            UNION SELECT to_jsonb(r) -> pk FROM rr_old r
-        ) changed;
+    IF TG_OP <> 'DELETE' THEN
+        SELECT jsonb_agg(to_jsonb(r)) INTO stored FROM rr_new r;
     END IF;
-    IF keys IS NULL THEN
+    IF TG_OP = 'DELETE' THEN
+        SELECT jsonb_agg(to_jsonb(r) -> pk) INTO gone FROM rr_old r;
+    ELSIF TG_OP = 'UPDATE' THEN
+        SELECT jsonb_agg(k) INTO gone FROM (
+            SELECT to_jsonb(r) -> pk AS k FROM rr_old r
+            EXCEPT SELECT to_jsonb(r) -> pk FROM rr_new r
+        ) moved;
+    END IF;
+    IF stored IS NULL AND gone IS NULL THEN
         RETURN NULL;
     END IF;
-    payload := json_build_object(
-        'x', txid_current(), 't', TG_TABLE_NAME, 'o', op, 'k', keys)::text;
+    payload := (head
+        || CASE WHEN stored IS NULL THEN '{{}}' ELSE jsonb_build_object('r', stored) END
+        || CASE WHEN gone IS NULL THEN '{{}}' ELSE jsonb_build_object('d', gone) END)::text;
     IF octet_length(payload) > {MAX_PAYLOAD} THEN
-        payload := json_build_object(
-            'x', txid_current(), 't', TG_TABLE_NAME, 'o', op, 'k', NULL)::text;
+        SELECT jsonb_agg(value -> pk) INTO stored FROM jsonb_array_elements(stored);
+        payload := (head || jsonb_build_object(
+            'k', coalesce(stored, '[]') || coalesce(gone, '[]')))::text;
+    END IF;
+    IF octet_length(payload) > {MAX_PAYLOAD} THEN
+        payload := head::text;
     END IF;
     PERFORM pg_notify('{CHANNEL}', payload);
     RETURN NULL;
@@ -317,24 +327,76 @@ class PostgresFeed(Watcher):
                 self._deliver([n.payload for n in batch])
 
     def _deliver(self, payloads: list[str]) -> None:
-        tables = {model.table: model.name for model in self._store._models()}
-        keys: dict[str, list[Any] | None] = {}
+        models = {model.table: model for model in self._store._models()}
+        changes: dict[str, Any] = {}
         for payload in payloads:
             try:
                 message = json.loads(payload)
-                txid, table, found = int(message["x"]), str(message["t"]), message["k"]
+                txid, table = int(message["x"]), str(message["t"])
             except (ValueError, KeyError, TypeError):
                 log.warning("change feed: ignoring a malformed notification %r", payload[:200])
                 continue
             with self._lock:
                 if txid in self._own:
                     continue  # our own commit: dispatched in-process already
-            model = tables.get(table)
-            if model is None:
-                continue
-            if found is None or keys.get(model, []) is None:
-                keys[model] = None  # too many keys for one payload: re-read the table's results
-            else:
-                keys.setdefault(model, []).extend(found)  # type: ignore[union-attr]
-        if keys:
-            self._live.external_changes(keys)
+            model = models.get(table)
+            if model is not None:
+                _merge(changes, model, message, payload)
+        if changes:
+            self._live.external_changes(changes)
+
+
+def _merge(changes: dict[str, Any], model: Model, message: dict[str, Any], payload: str) -> None:
+    """Fold one notification into a transaction's changes of ``model``.
+
+    Rows given become ``{key: row or None}``; keys alone become a list to re-read; no
+    keys at all become None (re-read every result on the model). Once a model needs a
+    re-read, later rows for it only add their keys.
+    """
+    name = model.name
+    current = changes.get(name, {})
+    if current is None:
+        return
+    if "r" in message or "d" in message:
+        rows = _rows(model, payload) if "r" in message else {}
+        rows.update(dict.fromkeys(_keys(model, message.get("d") or ()), None))
+        if isinstance(current, dict):
+            current.update(rows)
+        else:
+            current.extend(rows)
+        changes[name] = current
+    elif "k" in message:
+        keys = list(current) if isinstance(current, dict) else current
+        changes[name] = keys + _keys(model, message["k"])
+    else:
+        changes[name] = None
+
+
+def _keys(model: Model, keys: Iterable[Any]) -> list[Any]:
+    field = model.fields[model.primary_key]
+    return [field.coerce(key, model.name) for key in keys]
+
+
+def _rows(model: Model, payload: str) -> dict[Any, dict[str, Any]]:
+    """The stored rows of a payload, as the store would read them.
+
+    Numbers are read as ``Decimal`` (exact for decimals, then converted by each field);
+    JSON fields keep the plain reading, as the driver gives them.
+    """
+    exact = json.loads(payload, parse_float=Decimal)["r"]
+    plain = json.loads(payload)["r"] if _has_json(model) else exact
+    pk = model.primary_key
+    rows: dict[Any, dict[str, Any]] = {}
+    for row, loose in zip(exact, plain, strict=True):
+        values = {
+            name: loose.get(name)
+            if field.type == "json"
+            else field.coerce(row.get(name), model.name)
+            for name, field in model.fields.items()
+        }
+        rows[values[pk]] = values
+    return rows
+
+
+def _has_json(model: Model) -> bool:
+    return any(field.type == "json" for field in model.fields.values())
