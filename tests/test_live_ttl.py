@@ -309,5 +309,6 @@ def test_a_group_is_loading_until_its_required_queries_have_a_result(rr: Reactiv
         combined = coord.combined(["jobs", "extra"])
         assert combined.loading
     assert not combined.loading
+    assert coord.query("extra").spec == Job.where(status="other").spec
     with pytest.raises(InvalidQuery, match="no coordinator query 'nope'"):
         coord.combined(["nope"])

@@ -22,10 +22,11 @@ from .errors import (
     ValidationError,
 )
 from .hookspecs import hookimpl, hookspec
-from .live import LiveRecord
+from .live import LiveRecord, LiveValue
 from .model import Association, Field, Model, Scope
 from .query import ModelHandle, Query, QuerySpec
 from .records import Record, RecordBatch
+from .snapshots import RecordSnapshot, Snapshot, ValueSnapshot
 from .store import MemoryStore, SchemaDefault, Store, Transaction
 
 __all__ = [
@@ -37,6 +38,7 @@ __all__ = [
     "Field",
     "InvalidQuery",
     "LiveRecord",
+    "LiveValue",
     "MemoryStore",
     "Model",
     "ModelHandle",
@@ -52,14 +54,17 @@ __all__ = [
     "Record",
     "RecordBatch",
     "RecordNotFound",
+    "RecordSnapshot",
     "SchemaDefault",
     "Scope",
+    "Snapshot",
     "StaleRecord",
     "Store",
     "StoreError",
     "Transaction",
     "UnknownField",
     "ValidationError",
+    "ValueSnapshot",
     "hookimpl",
     "hookspec",
 ]

@@ -150,11 +150,6 @@ class LiveAggregate:
         """The current value."""
         return self._value
 
-    @property
-    def size(self) -> int:
-        """Rows held (none when counting incrementally)."""
-        return self._inner.size if self._inner is not None else 0
-
     # -- reading --------------------------------------------------------------------------
 
     def load(self, check_size: bool = False) -> None:

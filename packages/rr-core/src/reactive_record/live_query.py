@@ -129,11 +129,6 @@ class LiveQuery:
                 self._data = tuple(self._recs)  # type: ignore[arg-type]
         return self._data
 
-    @property
-    def size(self) -> int:
-        """How many rows the result holds."""
-        return len(self._pks)
-
     def load(self, check_size: bool = False) -> None:
         """Read the whole result from the store (run through ``Dispatcher.read``).
 

@@ -25,11 +25,6 @@ class Snapshot:
     changed: Changed = ()
     complete: bool = True
 
-    @property
-    def empty(self) -> bool:
-        """Whether nothing was added, removed or changed."""
-        return not (self.added or self.removed or self.changed)
-
 
 @dataclass(frozen=True)
 class RecordSnapshot:
