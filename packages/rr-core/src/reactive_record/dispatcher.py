@@ -41,10 +41,10 @@ class Task:
 
 @dataclass
 class CommitTask(Task):
-    """Rows changed by one transaction (this process's, or another's via the feed)."""
+    """One transaction's changes: the engine's (``source``), or rows as live results see them."""
 
-    changes: list[RowChange] = field(default_factory=list)
     source: tuple[Change, ...] = ()
+    changes: list[RowChange] = field(default_factory=list)
 
 
 #: What a feed reports for one model: rows by key, keys to re-read, or None (re-read all).

@@ -310,7 +310,7 @@ class _Commit:
         """Called inside the transaction, after its last write, right before the commit."""
         if not changes:
             return
-        self._task = CommitTask(changes=[from_change(c) for c in changes], source=tuple(changes))
+        self._task = CommitTask(source=tuple(changes))
         self._dispatcher.commit_order.acquire()
         self._held = True
 
@@ -723,8 +723,13 @@ class LiveQueries:
 
     def _process(self, task: Task) -> list[Callable[[], None]]:
         if isinstance(task, CommitTask):
-            deliveries = self._apply(task, task.changes)
-            if task.source:
+            deliveries: list[Callable[[], None]] = []
+            if len(self.index):
+                changes = task.changes or [from_change(change) for change in task.source]
+                deliveries = self._apply(task, changes)
+            else:
+                self.version += 1
+            if task.source and self.rr.signal("committed").receivers:
                 deliveries.insert(0, partial(self._send, "committed", changes=task.source))
             return deliveries
         if isinstance(task, FeedTask):
@@ -818,6 +823,8 @@ class LiveQueries:
 
     def _finish(self, started: dict[Live, Any]) -> list[Callable[[], None]]:
         deliveries: list[Callable[[], None]] = []
+        if not started:
+            return deliveries
         for live in sorted(started, key=_serial):
             old = started[live]
             snapshot = live.finish_batch(self.dispatcher.read)
