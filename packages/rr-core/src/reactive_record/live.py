@@ -186,7 +186,7 @@ class LiveRecord(Generic[R]):
         shared = self._owner.shared_data(self.query)
         if shared is not None:
             return shared[0] if shared else None  # type: ignore[return-value]
-        if self._version != self._owner.version or not self._owner.provably_fresh():
+        if not self._owner.current(self._version):
             self.refresh()
         return self._record
 
@@ -231,7 +231,7 @@ class LiveValue:
         shared = owner.shared_value(self)
         if shared is not _UNSET:
             return shared
-        if self._version != owner.version or not owner.provably_fresh():
+        if not owner.current(self._version):
             version = owner.version if not owner.engine.in_transaction else -1
             self._value = owner.compute_value(self)
             self._version = version
@@ -444,16 +444,13 @@ class LiveQueries:
             return None
         self._due_check()
         spec, computed, _ = self._split(query, "collection")
-        with self.dispatcher.state:
-            live = self.cache.get(spec.fingerprint)
-        if not isinstance(live, LiveQuery) or not self._serveable():
+        served = self._served(spec.fingerprint)
+        if served is None or not isinstance(served[0], LiveQuery):
             return None
-        data = live.data
-        if not live.complete:
-            return None
+        live, data = served
         if computed:
             return tuple(self.engine._compute(live.model, r, computed) for r in data)
-        return data
+        return data  # type: ignore[no-any-return]
 
     def shared_value(self, value: LiveValue) -> Any:
         """The aggregate's value from a maintained live aggregate (``_UNSET``: none)."""
@@ -461,11 +458,28 @@ class LiveQueries:
             return _UNSET
         self._due_check()
         spec, _, _ = self._split(value.query, "collection")
-        with self.dispatcher.state:
-            live = self.cache.get(self._value_key(spec, value))
-        if live is None or not self._serveable() or not live.complete:
-            return _UNSET
-        return live.data
+        served = self._served(self._value_key(spec, value))
+        return _UNSET if served is None else served[1]
+
+    def current(self, version: int) -> bool:
+        """Whether nothing can have changed since ``version`` was read (lazily live reads)."""
+        return version == self.version and self.dispatcher.idle and self.provably_fresh()
+
+    def _served(self, key: str) -> tuple[Live, Any] | None:
+        """The cached result under ``key`` and its data, if it may be served now: provably
+        fresh, complete, nothing being dispatched (never waiting for a dispatch: then read)."""
+        if not self._serveable():
+            return None
+        state = self.dispatcher.state
+        if not state.acquire(blocking=False):
+            return None
+        try:
+            live: Live | None = self.cache.get(key)
+            if live is None or not live.complete:
+                return None
+            return live, live.data
+        finally:
+            state.release()
 
     def compute_value(self, value: LiveValue) -> Any:
         """The aggregate's value read from the store now."""
