@@ -110,8 +110,16 @@ class SqlStore:
 
     # -- other processes' commits (the live layer asks) ------------------------------------------
 
-    #: The tables create_tables makes compare strings by code point (binary collation).
-    exact_string_semantics = True
+    @property
+    def exact_string_semantics(self) -> bool:
+        """Whether strings compare and sort by code point, as the in-memory evaluator does.
+
+        True for the binary, no-pad collations create_tables uses; False with a padding
+        one (old MariaDB/MySQL) or when a model's table was reflected, not made here.
+        """
+        self._setup()
+        padded = self._collation == "utf8mb4_bin"
+        return not padded and not any(model.reflect for model in self._models())
 
     def change_feed(self) -> Any:
         """PostgreSQL's feed of other processes' commits (None on other databases)."""
