@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import sys
+import tempfile
 from pathlib import Path
 
 import nox
@@ -19,6 +20,9 @@ nox.options.default_venv_backend = "uv"
 nox.options.error_on_missing_interpreters = bool(os.environ.get("CI"))
 
 ROOT = Path(__file__).parent
+#: The system's temporary folder, read before any session points TMPDIR into .nox/:
+#: tests that need "no pyproject.toml above this folder" must not run inside the repo.
+SYSTEM_TMP = tempfile.gettempdir()
 PYPROJECT = nox.project.load_toml(ROOT / "pyproject.toml")
 
 PYTHONS = ("3.10", "3.11", "3.12", "3.13")
@@ -127,6 +131,7 @@ def run_pytest(session: nox.Session, plugins: tuple[str, ...], database: str) ->
     env = {
         "RR_TEST_DATABASES": "memory,sqlite" if database == "sqlite" else database,
         "RR_TEST_PLUGINS": ",".join(plugins),
+        "TMPDIR": SYSTEM_TMP,
     }
     session.run("pytest", *paths, *selection, *session.posargs, env=env)
 
