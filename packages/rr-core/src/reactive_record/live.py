@@ -183,7 +183,7 @@ class LiveRecord(Generic[R]):
     @property
     def data(self) -> R | None:
         """The record as it is now (None when there is none, or once it is deleted)."""
-        shared = self._owner.shared_data(self.query)
+        shared = self._owner.cached(self.query)
         if shared is not None:
             return shared[0] if shared else None  # type: ignore[return-value]
         if not self._owner.current(self._version):
@@ -366,7 +366,7 @@ class LiveQueries:
         spec, computed, ttl = self._split(query, kind or "collection")
         if shape == "record" and spec.limit is None:
             spec = replace(spec, limit=1)
-        return self._view(spec, computed, ttl, callback, shape, lambda s, k: self._query(s, k))
+        return self._view(spec, computed, ttl, callback, shape, self._query)
 
     def subscribe_value(
         self, value: LiveValue, callback: Callable[[ValueSnapshot], None]
@@ -424,7 +424,7 @@ class LiveQueries:
         lifetime = resolve_ttl(ttl, query.model.ttl, "preload")
         self._check_open()
         with self.dispatcher.state:
-            live = self._obtain(spec, spec.fingerprint, lambda s, k: self._query(s, k))
+            live = self._obtain(spec, spec.fingerprint, self._query)
             self.cache.preload(live, lifetime, self.rr.clock())
             self._reschedule()
 
@@ -433,13 +433,7 @@ class LiveQueries:
         return Coordinator(self)
 
     def cached(self, query: Query[Any]) -> tuple[Record, ...] | None:
-        """The result of ``query`` from the cache, if one is there and provably fresh."""
-        if not len(self.cache) or self.engine.in_transaction:
-            return None
-        return self.shared_data(query)
-
-    def shared_data(self, query: Query[Any]) -> tuple[Record, ...] | None:
-        """``query``'s current result from a live result in the cache (None: not there)."""
+        """``query``'s result from a live result in the cache, if it may be served now."""
         if not len(self.cache) or self.engine.in_transaction:
             return None
         self._due_check()
@@ -671,7 +665,7 @@ class LiveQueries:
     def _forget(self, live: Live) -> None:
         self.index.remove(live)
         self._timed.pop(live, None)
-        for view in list(getattr(live, "views", ())):
+        for view in list(live.views):
             view.active = False
 
     def _serveable(self) -> bool:

@@ -43,7 +43,7 @@ class Scheduler:
     def wake_at(self, due: dt.datetime | None) -> None:
         """Make sure the thread runs and looks at the clock by ``due``."""
         with self._cond:
-            if self._stopped:
+            if self._stopped or (self._thread is not None and due == self._due):
                 return
             self._due = due
             if self._thread is None:
