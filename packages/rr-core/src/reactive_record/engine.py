@@ -11,7 +11,7 @@ from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 from . import conditions as cond
-from .actors import current_user
+from .actors import SYSTEM, current_user
 from .errors import (
     InvalidQuery,
     ReactiveRecordError,
@@ -591,7 +591,16 @@ class Engine:
                 raise
 
     def _user(self, user: Any) -> Any:
-        return user if user is not None else current_user(self.rr)
+        """The writer: ``user=``, else the ``acting_as`` user, else SYSTEM where allowed.
+
+        With ``system_writes = true`` a write that names no user is a system write, so
+        every plugin sees the same actor (rr-activity attributes it to ``system``).
+        """
+        if user is None:
+            user = current_user(self.rr)
+        if user is None and self.rr.settings.get("system_writes", False):
+            return SYSTEM
+        return user
 
     def _coerce(self, model: Model, values: Mapping[str, Any], key: Any) -> dict[str, Any]:
         errors: dict[str, list[str]] = {}
