@@ -423,7 +423,9 @@ def test_plan_post_filters_fill_the_limit_exactly(make_rr: Make) -> None:
     assert rr.models.Job.unscoped().count() == 300
 
 
-def test_count_runs_the_read_phases_but_not_includes_or_computed(make_rr: Make) -> None:
+def test_count_runs_the_dropping_phases_but_not_decorate_includes_or_computed(
+    make_rr: Make,
+) -> None:
     rr = recording(make_rr, with_section(MODELS, "Job", drop={"status": "spam"}))
     for status in ("ok", "spam", "ok"):
         job = rr.models.Job.create({"title": status, "status": status})
@@ -436,7 +438,8 @@ def test_count_runs_the_read_phases_but_not_includes_or_computed(make_rr: Make) 
 
     assert rr.models.Job.includes("tasks").with_computed({"x": fails}).count() == 2
     assert [s.model for s in plugin.state_of(rr).specs] == ["Job"]
-    assert [hook for hook, _, _ in calls(rr)] == READ_PHASES
+    # Only the filter phase (after the fill it may rely on) can change a count.
+    assert [hook for hook, _, _ in calls(rr)] == READ_PHASES[:3]
 
 
 def test_plugin_scoping_applies_to_includes_and_find(make_rr: Make) -> None:

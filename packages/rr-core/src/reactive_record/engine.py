@@ -184,6 +184,13 @@ class Engine:
             )
             if phase.get_hookimpls()
         ]
+        # Only the filter phase drops records, so only it (with the fill phase it may
+        # rely on) can make a count differ from the store's COUNT.
+        self._count_phases = (
+            [p for p in self._read_phases if p is not self.hook.rr_decorate_records]
+            if self.hook.rr_filter_records.get_hookimpls()
+            else []
+        )
         self._plans_queries = bool(self.hook.rr_plan_query.get_hookimpls())
         self.live = LiveQueries(self)
 
@@ -326,10 +333,10 @@ class Engine:
     def count(self, query: Query[Any]) -> int:
         """Count matching records (limit and offset applied, post-filters honoured)."""
         plan = self.plan(query.spec)
-        if plan.post_filters or self._read_phases:
+        if plan.post_filters or self._count_phases:
             # What the read phases keep counts; includes and computed values are not read.
             batch = RecordBatch(self.fetch_plan(plan))
-            for phase in self._read_phases:
+            for phase in self._count_phases:
                 phase(plan=plan, records=batch)
             return len(batch)
         total = self._source().count(plan)
