@@ -15,8 +15,10 @@ import pluggy
 import pytest
 from reactive_record import (
     ConfigError,
+    InvalidPlugin,
     PluginNotInstalled,
     ReactiveRecord,
+    ReactiveRecordError,
     RecordNotFound,
     ValidationError,
 )
@@ -143,8 +145,9 @@ def misspelt(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
 
 
 def test_a_misspelt_hook_fails_at_start_up(misspelt: str) -> None:
-    with pytest.raises(pluggy.PluginValidationError) as raised:
+    with pytest.raises(InvalidPlugin) as raised:
         ReactiveRecord("memory://", {}, [misspelt])
+    assert isinstance(raised.value, (ReactiveRecordError, pluggy.PluginValidationError))
     assert "rr_valdate_change" in str(raised.value)
     assert "rr_testplugin.misspelt" in str(raised.value)
     with pytest.raises(pluggy.PluginValidationError, match="rr_valdate_change"):

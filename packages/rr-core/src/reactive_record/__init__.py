@@ -10,6 +10,7 @@ from .engine import Change, Plan
 from .errors import (
     ActivityRejected,
     ConfigError,
+    InvalidPlugin,
     InvalidQuery,
     PermissionDenied,
     PluginNotInstalled,
@@ -36,6 +37,7 @@ __all__ = [
     "Change",
     "ConfigError",
     "Field",
+    "InvalidPlugin",
     "InvalidQuery",
     "LiveRecord",
     "LiveValue",

@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+import pluggy
+
 
 class ReactiveRecordError(Exception):
     """Base class of every error ReactiveRecord raises."""
@@ -29,6 +31,10 @@ class PluginNotInstalled(ReactiveRecordError):
         super().__init__(
             f"{what} needs {distribution}, which is not installed: `pip install {distribution}`"
         )
+
+
+class InvalidPlugin(ReactiveRecordError, pluggy.PluginValidationError):
+    """A plugin does not fit the hook specs: a misspelt hook or an unknown hook argument."""
 
 
 class InvalidQuery(ReactiveRecordError, ValueError):

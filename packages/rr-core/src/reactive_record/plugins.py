@@ -14,7 +14,7 @@ from pluggy import HookImpl, Result
 
 from . import hookspecs
 from .builtins import BUILTINS
-from .errors import PluginNotInstalled
+from .errors import InvalidPlugin, PluginNotInstalled
 
 GROUP = hookspecs.PROJECT
 AUTOLOAD_ENV = "RR_DISABLE_PLUGIN_AUTOLOAD"
@@ -38,13 +38,23 @@ def make_plugin_manager(selected: Sequence[str] | None = None) -> pluggy.PluginM
 
     ``selected`` None loads every installed plugin (unless ``RR_DISABLE_PLUGIN_AUTOLOAD``
     is set); a list loads exactly those names, and a name that is not installed raises
-    :class:`PluginNotInstalled`. A misspelt hook in any plugin fails here
-    (``check_pending``).
+    :class:`PluginNotInstalled`. A misspelt hook or a wrong hook argument in any plugin
+    fails here as :class:`InvalidPlugin` (``check_pending``).
     """
     pm = pluggy.PluginManager(hookspecs.PROJECT)
     pm.add_hookspecs(hookspecs)
     for name, module in BUILTINS:
         pm.register(module, name=BUILTIN_PREFIX + name)
+    try:
+        _load(pm, selected)
+    except pluggy.PluginValidationError as exc:
+        raise InvalidPlugin(exc.plugin, str(exc)) from exc
+    if os.environ.get(TRACE_ENV):
+        pm.add_hookcall_monitoring(_trace_before, _trace_after)
+    return pm
+
+
+def _load(pm: pluggy.PluginManager, selected: Sequence[str] | None) -> None:
     if selected is None:
         if not os.environ.get(AUTOLOAD_ENV):
             pm.load_setuptools_entrypoints(GROUP)
@@ -55,9 +65,6 @@ def make_plugin_manager(selected: Sequence[str] | None = None) -> pluggy.PluginM
                 raise PluginNotInstalled(f"plugin {name!r}", f"rr-{name}")
             pm.load_setuptools_entrypoints(GROUP, name=name)
     pm.check_pending()
-    if os.environ.get(TRACE_ENV):
-        pm.add_hookcall_monitoring(_trace_before, _trace_after)
-    return pm
 
 
 def _trace_before(hook_name: str, impls: Sequence[HookImpl], kwargs: Mapping[str, Any]) -> None:
