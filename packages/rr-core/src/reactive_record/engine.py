@@ -99,10 +99,9 @@ class Change:
     @property
     def row(self) -> dict[str, Any]:
         """The row as it will be (or was) written: ``before`` overlaid with ``after``."""
-        if self.operation == "destroy":
-            return dict(self.before or {})
-        merged = dict(self.before or {})
-        merged.update(self.after)
+        merged = _values_of(self.before)
+        if self.operation != "destroy":
+            merged.update(self.after)
         return merged
 
     @property
@@ -192,6 +191,14 @@ class Engine:
             else []
         )
         self._plans_queries = bool(self.hook.rr_plan_query.get_hookimpls())
+        # The write phases, in order; None where no plugin implements one (plugins are all
+        # registered before the engine exists, as for the read phases).
+        self._rewrite = _implemented(self.hook.rr_rewrite_change)
+        self._fill = _implemented(self.hook.rr_fill_change)
+        self._validate = _implemented(self.hook.rr_validate_change)
+        self._authorize = _implemented(self.hook.rr_authorize_change)
+        self._on_write = _implemented(self.hook.rr_on_write)
+        self._after_commit = _implemented(self.hook.rr_after_commit)
         self.live = LiveQueries(self)
 
     # -- models and builders -----------------------------------------------------------
@@ -516,10 +523,10 @@ class Engine:
             self._tx.reset(token)
 
     def _committed(self, changes: list[Change]) -> None:
-        if not changes:
+        if not changes or self._after_commit is None:
             return
         try:
-            self.hook.rr_after_commit(rr=self.rr, changes=tuple(changes))
+            self._after_commit(rr=self.rr, changes=tuple(changes))
         except Exception as exc:
             log.exception("rr_after_commit failed; the commit stands")
             self.rr.signal("callback-error").send(self.rr, error=exc, changes=tuple(changes))
@@ -555,6 +562,10 @@ class Engine:
             )
         if key is not None:
             key = model.field(model.primary_key).coerce(key, model.name)
+        if self._tx.get() is None:
+            # Its own transaction: a failure rolls back all it wrote, no outer one to break.
+            with self.transaction() as tx:
+                return self._write_one(tx, model, operation, key, values, acting)
         with self._write_scope() as tx:
             return self._write_one(tx, model, operation, key, values, acting)
 
@@ -638,17 +649,17 @@ class Engine:
             row = tx.read(model, key, lock=True)
             if row is None:
                 raise RecordNotFound(model.name, key)
-            before = Record(model.name, row)
+            before = Record._adopt(model.name, row)  # the read's own dict: no copy needed
         elif model.primary_key in after and after[model.primary_key] is None:
             del after[model.primary_key]
         change = Change(model, operation, key, before, after, user, self.rr)
-        hook = self.hook
-        hook.rr_rewrite_change(change=change)
+        if self._rewrite is not None:
+            self._rewrite(change=change)
         if change.operation == "destroy":
             self._destroy_dependents(tx, change)
-        hook.rr_fill_change(change=change)
-        hook.rr_validate_change(change=change)
-        hook.rr_authorize_change(change=change)
+        for phase in (self._fill, self._validate, self._authorize):
+            if phase is not None:
+                phase(change=change)
         stored = tx.write(change)
         state = self._tx.get()
         if state is not None:
@@ -656,7 +667,8 @@ class Engine:
         if stored is not None:
             change.after = stored
             change.key = stored[model.primary_key]
-        hook.rr_on_write(change=change, tx=tx)
+        if self._on_write is not None:
+            self._on_write(change=change, tx=tx)
         if state is not None:
             state.changes.append(change)
         return Record(model.name, stored) if stored is not None else None
@@ -674,6 +686,20 @@ class Engine:
             plan = self.plan(spec)
             for row in tx.fetch(plan):
                 self._write_one(tx, target, "destroy", row[target.primary_key], {}, change.user)
+
+
+def _values_of(record: Mapping[str, Any] | None) -> dict[str, Any]:
+    """A copy of a record's values (a Record's own dict is copied at C speed)."""
+    if record is None:
+        return {}
+    if type(record) is Record:
+        return dict(record._values)
+    return dict(record)
+
+
+def _implemented(caller: Any) -> Any:
+    """``caller`` if some plugin implements the hook, else None: an empty phase costs nothing."""
+    return caller if caller.get_hookimpls() else None
 
 
 def _broken(cause: BaseException) -> ReactiveRecordError:
