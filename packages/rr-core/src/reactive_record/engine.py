@@ -540,10 +540,11 @@ class Engine:
         # The query new() was called on: its options say what the caller asked for
         # (`Job.with_defaults().new()`).
         change.meta["query"] = handle.spec
-        self.hook.rr_fill_change(change=change)
-        row = {name: None for name in model.fields}
+        if self._fill is not None:
+            self._fill(change=change)
+        row = dict.fromkeys(model.fields)
         row.update(change.after)
-        return Record(model.name, row)
+        return Record._adopt(model.name, row)  # a fresh dict: no copy needed
 
     def write(
         self,
