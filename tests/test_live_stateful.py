@@ -24,7 +24,6 @@ import pytest
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule
-
 from reactive_record import ReactiveRecord
 from reactive_record.snapshots import same
 
@@ -223,7 +222,9 @@ def make_machine(url: str, clean: Callable[[], None]) -> type[RuleBasedStateMach
 
         def write_job(self, data: Any) -> None:
             jobs = self.keys(self.Job)
-            kind = data.draw(st.sampled_from(["create", "update", "destroy"] if jobs else ["create"]))
+            kind = data.draw(
+                st.sampled_from(["create", "update", "destroy"] if jobs else ["create"])
+            )
             if kind == "create":
                 values = self.job_fields(data, data.draw(job_values))
                 self.Job.create(values)
@@ -236,7 +237,9 @@ def make_machine(url: str, clean: Callable[[], None]) -> type[RuleBasedStateMach
         def write_task(self, data: Any) -> None:
             jobs = self.keys(self.Job)
             tasks = self.keys(self.Task)
-            kind = data.draw(st.sampled_from(["create", "update", "destroy"] if tasks else ["create"]))
+            kind = data.draw(
+                st.sampled_from(["create", "update", "destroy"] if tasks else ["create"])
+            )
             values = {
                 "job_id": data.draw(st.sampled_from([None, *jobs])),
                 "state": data.draw(st.sampled_from(STATES)),
@@ -342,13 +345,17 @@ def make_machine(url: str, clean: Callable[[], None]) -> type[RuleBasedStateMach
 
         @rule(data=st.data())
         def update_all(self, data: Any) -> None:
-            condition = data.draw(job_leaves.filter(lambda c: "tasks" not in c and "client" not in c))
+            condition = data.draw(
+                job_leaves.filter(lambda c: "tasks" not in c and "client" not in c)
+            )
             values = data.draw(job_values)
             self.Job.where(condition).update_all(values)
 
         @rule(data=st.data())
         def destroy_all(self, data: Any) -> None:
-            condition = data.draw(job_leaves.filter(lambda c: "tasks" not in c and "client" not in c))
+            condition = data.draw(
+                job_leaves.filter(lambda c: "tasks" not in c and "client" not in c)
+            )
             self.Job.where(condition).destroy_all()
 
         @rule(minutes=st.sampled_from([1, 15, 40, 61, 125]))
@@ -365,7 +372,9 @@ def make_machine(url: str, clean: Callable[[], None]) -> type[RuleBasedStateMach
                 last = watched.snapshots[-1]
                 assert last.complete
                 if watched.kind == "value":
-                    expected = summed(watched.function, watched.field, fresh(self.rr, watched.query))
+                    expected = summed(
+                        watched.function, watched.field, fresh(self.rr, watched.query)
+                    )
                     assert last.data == expected, (watched.query, watched.function, watched.field)
                     continue
                 expected = fresh(self.rr, watched.query)
