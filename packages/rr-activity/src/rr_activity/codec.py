@@ -16,30 +16,15 @@ from collections.abc import Callable, Mapping
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from reactive_record.model import FIELD_TYPES, to_utc
+
 #: What a redacted field logs, for its old and its new value.
 REDACTED = "[REDACTED]"
 
 #: The data types a field change may name: the core's field types (DESIGN.md §8).
-DATA_TYPES = (
-    "string",
-    "text",
-    "integer",
-    "float",
-    "decimal",
-    "boolean",
-    "date",
-    "datetime",
-    "json",
-    "uuid",
-)
+DATA_TYPES = FIELD_TYPES
 
 _FLOAT_NAMES = {"NaN": math.nan, "Infinity": math.inf, "-Infinity": -math.inf}
-
-
-def _utc(value: dt.datetime) -> dt.datetime:
-    if value.tzinfo is None:
-        return value.replace(tzinfo=dt.timezone.utc)
-    return value.astimezone(dt.timezone.utc)
 
 
 def _encode_float(value: Any) -> Any:
@@ -49,7 +34,7 @@ def _encode_float(value: Any) -> Any:
 
 
 def _encode_datetime(value: Any) -> str:
-    return _utc(value).isoformat()
+    return to_utc(value).isoformat()
 
 
 _ENCODERS: dict[str, Callable[[Any], Any]] = {
@@ -116,7 +101,7 @@ def _decode_date(value: Any) -> dt.date:
 
 def _decode_datetime(value: Any) -> dt.datetime:
     try:
-        return _utc(dt.datetime.fromisoformat(value.replace("Z", "+00:00")))
+        return to_utc(dt.datetime.fromisoformat(value.replace("Z", "+00:00")))
     except (AttributeError, TypeError, ValueError):
         raise ValueError("Not a valid datetime.") from None
 
