@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from . import conditions as cond
 from .errors import InvalidQuery
-from .live_query import LiveQuery
+from .live_query import LiveQuery, LiveResult
 from .records import Record
 from .relative_time import ago_terms, next_boundary, row_boundary
 from .row_changes import UNKNOWN, RowChange
@@ -98,7 +98,7 @@ def check_function(spec: QuerySpec, function: str, field: str | None, engine: En
         )
 
 
-class LiveAggregate:
+class LiveAggregate(LiveResult):
     """A maintained ``count`` or ``sum`` of one query (shared by its views)."""
 
     kind = "aggregate"
@@ -112,22 +112,9 @@ class LiveAggregate:
         serial: int,
         key: str,
     ) -> None:
-        self.engine = engine
-        self.spec = replace(spec, includes=())
+        super().__init__(engine, replace(spec, includes=()), serial, key)
         self.function = function
         self.field = field
-        self.serial = serial
-        self.key = key
-        self.model = engine.model_named(spec.model)
-        self.model_name = self.model.name
-        self.index_field: str | None = None
-        self.index_values: tuple[Any, ...] = ()
-        self.depends_on: frozenset[str] = frozenset()
-        self.synced = 0
-        self.complete = True
-        self.next_boundary: dt.datetime | None = None
-        self.views: list[Any] = []
-        self.error: BaseException | None = None
         self._summer = Summer(self.model.field(field).type if field else "integer")
         self._ago = ago_terms(self.spec.where, self.model)
         self._inner: LiveQuery | None = None

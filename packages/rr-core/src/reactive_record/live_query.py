@@ -67,10 +67,8 @@ class IncludePath:
         return found
 
 
-class LiveQuery:
-    """The maintained result of one query (one per fingerprint, shared by its views)."""
-
-    kind = "query"
+class LiveResult:
+    """What the index, the dispatcher and the cache know of any shared live result."""
 
     def __init__(self, engine: Engine, spec: QuerySpec, serial: int, key: str) -> None:
         self.engine = engine
@@ -90,6 +88,15 @@ class LiveQuery:
         self.views: list[Any] = []
         #: An error met while updating, for the dispatcher to report.
         self.error: BaseException | None = None
+
+
+class LiveQuery(LiveResult):
+    """The maintained result of one query (one per fingerprint, shared by its views)."""
+
+    kind = "query"
+
+    def __init__(self, engine: Engine, spec: QuerySpec, serial: int, key: str) -> None:
+        super().__init__(engine, spec, serial, key)
         self.incremental = False
         self._analysed = False
         self._evaluable = False
