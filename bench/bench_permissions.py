@@ -15,15 +15,11 @@ Results are printed and written to ``bench/results/permissions.json``.
 from __future__ import annotations
 
 import json
-import os
 import platform
-import secrets
 import statistics
 import sys
-import tempfile
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from importlib.metadata import entry_points
 from pathlib import Path
 from typing import Any
@@ -31,11 +27,13 @@ from typing import Any
 import rr_permissions
 from reactive_record import ReactiveRecord
 
+sys.path.insert(0, str(Path(__file__).parent))
+from common import databases
+
 ROWS = 100_000
 TENANTS = 50
 PAGE = 50
 RESULTS = Path(__file__).parent / "results" / "permissions.json"
-POSTGRESQL = os.environ.get("RR_BENCH_POSTGRESQL", "postgres@127.0.0.1:5432")
 USER = {"id": 7, "role": "technician", "client_id": 7}
 
 FIELDS = {
@@ -258,31 +256,6 @@ def run_database(url: str) -> dict[str, Any]:
     }
 
 
-@contextmanager
-def postgresql_database() -> Iterator[str | None]:
-    """A fresh PostgreSQL database for this run (None when the server is unreachable)."""
-    try:
-        import psycopg
-    except ImportError:
-        yield None
-        return
-    user, _, hostport = POSTGRESQL.rpartition("@")
-    host, _, port = hostport.partition(":")
-    name = f"rr_bench_{os.getpid()}_{secrets.token_hex(4)}"
-    conninfo = f"host={host} port={port} user={user} dbname=postgres connect_timeout=5"
-    try:
-        admin = psycopg.connect(conninfo, autocommit=True)
-    except psycopg.Error:
-        yield None
-        return
-    try:
-        admin.execute(f"CREATE DATABASE \"{name}\" TEMPLATE template0 LC_COLLATE 'C' LC_CTYPE 'C'")
-        yield f"postgresql+psycopg://{user}@{host}:{port}/{name}"
-    finally:
-        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        admin.close()
-
-
 def report(name: str, result: dict[str, Any]) -> None:
     """Print one database's results as a short table."""
     print(f"\n{name}")
@@ -309,13 +282,9 @@ def main() -> None:
         "tenants": TENANTS,
         "databases": {},
     }
-    with tempfile.TemporaryDirectory() as folder:
-        results["databases"]["sqlite"] = run_database(f"sqlite:///{Path(folder) / 'bench.db'}")
-        report("SQLite", results["databases"]["sqlite"])
-    with postgresql_database() as url:
-        if url is not None:
-            results["databases"]["postgresql"] = run_database(url)
-            report("PostgreSQL", results["databases"]["postgresql"])
+    for name, url in databases():
+        results["databases"][name] = run_database(url)
+        report({"sqlite": "SQLite", "postgresql": "PostgreSQL"}[name], results["databases"][name])
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     RESULTS.write_text(json.dumps(results, indent=2) + "\n")
     print(f"\nwritten to {RESULTS}")
