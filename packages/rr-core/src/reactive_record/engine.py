@@ -30,8 +30,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("reactive_record")
 
-WRITE_OPERATIONS = ("create", "update", "destroy")
-
 
 @dataclass
 class Plan:
