@@ -178,6 +178,19 @@ def test_driver_errors_are_store_errors(rr: ReactiveRecord) -> None:
     assert jobs.count() == 1 and rr.models.Client.count() == 1
 
 
+def test_a_failed_first_statement_leaves_the_pool_usable(rr: ReactiveRecord) -> None:
+    # On PostgreSQL BEGIN travels with the first statement (one round trip): a failure
+    # there must still end the transaction and hand back a clean connection.
+    job = rr.model_definition("Job")
+    for _ in range(3):
+        with pytest.raises(StoreError, match=r"(?i)foreign key"), rr.transaction() as tx:
+            tx.insert(job, {"title": "Orphan", "client_id": 99})
+    with rr.transaction():
+        pass  # an empty transaction sends nothing on PostgreSQL and still ends cleanly
+    assert rr.models.Job.create({"title": "Fix", "client_id": 1}).title == "Fix"
+    assert rr.models.Job.count() == 1
+
+
 def test_an_unreachable_server_is_a_store_error() -> None:
     rr = ReactiveRecord(
         database="postgresql://someone:secret@127.0.0.1:1/nowhere",

@@ -23,6 +23,7 @@ from .feed import watcher_for
 from .model_config import reflect_model
 from .schema_defaults import declared_defaults
 from .tables import add_tables, create_ddl
+from .types import POSTGRESQL
 from .urls import Target
 
 if TYPE_CHECKING:
@@ -285,20 +286,29 @@ class SqlStore:
             self._setup()
         with self._locked():
             connection = self._checkout()
-            cursor = connection.dbapi_connection.cursor()
+            dbapi_connection = connection.dbapi_connection
+            cursor = dbapi_connection.cursor()
             try:
+                if self.kind == POSTGRESQL:
+                    # BEGIN goes out with the first statement, in one round trip: the
+                    # snapshot is taken at the first statement either way.
+                    tx = SqlTransaction(self, cursor, dbapi_connection.pipeline)
+                else:
+                    tx = SqlTransaction(self, cursor)
+                    try:
+                        cursor.execute(BEGIN[self.kind])
+                    except self._errors as exc:
+                        self._discard_if_broken(connection, exc)
+                        raise self.error("beginning a transaction", exc) from exc
                 try:
-                    cursor.execute(BEGIN[self.kind])
-                except self._errors as exc:
-                    self._discard_if_broken(connection, exc)
-                    raise self.error("beginning a transaction", exc) from exc
-                try:
-                    yield SqlTransaction(self, cursor)
+                    yield tx
                 except BaseException:
-                    self._end(connection, cursor, "ROLLBACK", raising=False)
+                    if tx.begun:
+                        self._end(connection, cursor, "ROLLBACK", raising=False)
                     raise
-                self._watcher.before_commit(cursor)
-                self._end(connection, cursor, "COMMIT", raising=True)
+                if tx.begun:
+                    self._watcher.before_commit(cursor)
+                    self._end(connection, cursor, "COMMIT", raising=True)
             finally:
                 cursor.close()
                 connection.close()
@@ -324,19 +334,36 @@ class SqlStore:
 class SqlTransaction:
     """One open transaction of a :class:`SqlStore`: reads see its writes."""
 
-    def __init__(self, store: SqlStore, cursor: Any) -> None:
+    def __init__(
+        self, store: SqlStore, cursor: Any, pipeline: Callable[[], Any] | None = None
+    ) -> None:
         self.store = store
         self.cursor = cursor
+        #: Whether BEGIN was sent: at once, or (with ``pipeline``) with the first statement.
+        self.begun = pipeline is None
+        self._pipeline = pipeline
         dialect = store.engine.dialect
         self._insert_returning = bool(dialect.insert_returning)
         self._update_returning = bool(dialect.update_returning)
 
     def _run(self, what: str, statement: Statement, values: Sequence[Any]) -> Any:
+        cursor = self.cursor
         try:
-            self.cursor.execute(statement.sql, statement.params(values))
+            if self.begun:
+                cursor.execute(statement.sql, statement.params(values))
+            else:
+                self._begin_with(statement.sql, statement.params(values))
         except self.store._errors as exc:
             raise self.store.error(what, exc) from exc
-        return self.cursor
+        return cursor
+
+    def _begin_with(self, sql: str, params: Any) -> None:
+        """Send BEGIN and the first statement together; its rows are read afterwards."""
+        assert self._pipeline is not None
+        self.begun = True
+        with self._pipeline():
+            self.cursor.execute("BEGIN")
+            self.cursor.execute(sql, params)
 
     def _rows(self, what: str, statement: Statement, values: Sequence[Any]) -> list[Row]:
         cursor = self._run(what, statement, values)
