@@ -278,3 +278,42 @@ def test_concurrent_writes_subscriptions_and_reads_stay_exact(rr: ReactiveRecord
         with rr.transaction():
             assert snapshots[-1].data == query.all()
         assert query.all() == snapshots[-1].data  # served from the cache: the same
+
+
+def test_a_subscription_made_amid_commits_nobody_listened_to_misses_none(
+    rr: ReactiveRecord,
+) -> None:
+    # With nothing live a commit is only counted, not queued (the fast path); a query that
+    # becomes live while such commits land must still end up with every one of them.
+    Job = rr.models.Job
+    keys = [Job.create({"title": f"t{n}", "n": 0}).id for n in range(3)]
+    pause = threading.Lock()
+    stop = threading.Event()
+    errors: list[BaseException] = []
+
+    def writer() -> None:
+        n = 0
+        try:
+            while not stop.is_set():
+                n += 1
+                with pause:
+                    Job.update(keys[n % 3], {"n": n})
+        except BaseException as exc:  # pragma: no cover - reported below
+            errors.append(exc)
+
+    thread = threading.Thread(target=writer)
+    thread.start()
+    try:
+        for limit in range(1, 60):
+            snapshots: list[Snapshot] = []
+            query = Job.where(n={"gte": 0}).order("-n").limit(limit % 3 + 1)
+            unsubscribe = query.subscribe(snapshots.append)
+            with pause:  # the writer is between commits: every one was delivered
+                with rr.transaction():
+                    fresh = query.all()
+                assert snapshots[-1].data == fresh
+            unsubscribe()
+    finally:
+        stop.set()
+        thread.join()
+    assert errors == []

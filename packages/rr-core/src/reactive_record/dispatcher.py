@@ -134,6 +134,20 @@ class Dispatcher:
             self._queue.append(task)
             return task.seq
 
+    def count(self) -> bool:
+        """Count a commit as queued and delivered at once, if nothing is queued before it.
+
+        For a commit no live result or subscriber needs: reads that overlapped it still
+        see the sequence move (and retry), and nothing waits on a queue. False when the
+        queue is busy; the commit must then be queued.
+        """
+        with self._cond:
+            if self._queue or self._drainer is not None or self._delivered != self._last:
+                return False
+            self._last += 1
+            self._delivered = self._last
+            return True
+
     def defer(self, work: Callable[[], None]) -> None:
         """Run ``work`` once after the current entry's subscribers (groups use this)."""
         self._deferred[work] = None

@@ -301,8 +301,9 @@ class _Latest:
 class _Commit:
     """The engine's handle on one commit: take the commit order just before committing."""
 
-    def __init__(self, dispatcher: Dispatcher) -> None:
+    def __init__(self, dispatcher: Dispatcher, unheard: Callable[[], bool]) -> None:
         self._dispatcher = dispatcher
+        self._unheard = unheard
         self._held = False
         self._task: CommitTask | None = None
 
@@ -320,6 +321,8 @@ class _Commit:
             return None
         try:
             assert self._task is not None
+            if self._unheard():
+                return None
             return self._dispatcher.enqueue(self._task)
         finally:
             self.release()
@@ -547,7 +550,7 @@ class LiveQueries:
         The engine calls ``commit.ready(changes)`` inside the transaction right before it
         commits; once committed they are queued and delivered before this returns.
         """
-        commit = _Commit(self.dispatcher)
+        commit = _Commit(self.dispatcher, self._unheard)
         try:
             yield commit
         except BaseException:
@@ -559,6 +562,27 @@ class LiveQueries:
         elif not self.dispatcher.idle:
             self._drain(self.dispatcher.last)
         self._due_check()
+
+    def _unheard(self) -> bool:
+        """Take a commit that no live result or ``committed`` receiver needs off the queue.
+
+        Called holding the commit order, after the database commit. Under the state lock
+        no live result is half-built (``_obtain`` reads and registers under it), so one
+        registered later read this commit's rows; the version still moves for lazily live
+        reads. Never blocks on the state lock: a busy one means queue as usual.
+        """
+        if len(self.index) or self.rr.signal("committed").receivers:
+            return False
+        state = self.dispatcher.state
+        if not state.acquire(blocking=False):
+            return False
+        try:
+            if len(self.index) or not self.dispatcher.count():
+                return False
+            self.version += 1
+            return True
+        finally:
+            state.release()
 
     # -- the change feed's side ----------------------------------------------------------
 
