@@ -169,7 +169,7 @@ class SqliteVersions(Watcher):
     def token(self) -> int:
         """How many times a connection saw another one's commit (a new connection counts)."""
         store = self._store
-        with store._locked():
+        with store._guard:
             connection = store._checkout()
             try:
                 cursor = connection.dbapi_connection.cursor()

@@ -11,7 +11,7 @@ import datetime as dt
 import threading
 import uuid
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
@@ -50,10 +50,14 @@ class SqlStore:
         self._lookup: Callable[[str], Model] = rr.model_definition
         self._models: Callable[[], Sequence[Model]] = rr.model_definitions
         self._lock = threading.RLock() if target.in_memory else None
+        #: What serialises use of the one in-memory connection (nothing elsewhere).
+        self._guard: AbstractContextManager[Any] = self._lock or nullcontext()
         self._setup_lock = threading.Lock()
         self._metadata: sa.MetaData | None = None
         self._collation: str | None = None
         self._compiler: Compiler | None = None
+        self._insert_returning = False
+        self._update_returning = False
         self._statements: dict[Key, Statement] = {}
         self._errors: tuple[type[BaseException], ...] = (self.engine.dialect.loaded_dbapi.Error,)
         #: How other processes' commits are seen: PostgreSQL's feed, SQLite's data_version.
@@ -75,7 +79,7 @@ class SqlStore:
         with self._setup_lock:
             if self._compiler is not None:
                 return
-            with self._locked(), self._wrapping(f"connecting to {self.safe_url}"):
+            with self._guard, self._wrapping(f"connecting to {self.safe_url}"):
                 self.engine.connect().close()
             metadata = sa.MetaData()
             collation = string_collation(self.kind, self.engine.dialect)
@@ -83,6 +87,8 @@ class SqlStore:
             self._metadata = metadata
             self._collation = collation
             self._compiler = Compiler(self.kind, self.engine.dialect, self.table, self._lookup)
+            self._insert_returning = bool(self.engine.dialect.insert_returning)
+            self._update_returning = bool(self.engine.dialect.update_returning)
 
     def table(self, model: Model) -> sa.Table:
         """The SQLAlchemy table of ``model``."""
@@ -98,7 +104,7 @@ class SqlStore:
     def create_tables(self, models: Sequence[Model]) -> None:
         """Create the tables of ``models`` that do not exist yet (indexes, feed triggers)."""
         tables = [self.table(model) for model in models if model.fields]
-        with self._locked(), self._wrapping("create tables"):
+        with self._guard, self._wrapping("create tables"):
             self.metadata.create_all(self.engine, tables=tables, checkfirst=True)
             with self.engine.begin() as connection:
                 self._watcher.install(connection, models)
@@ -140,7 +146,7 @@ class SqlStore:
     def reflect_model(self, model: Model) -> None:
         """Fill ``model`` (declared without ``fields``) from its existing table."""
         what = f"reflecting {model.table}"
-        with self._locked(), self._wrapping(what), self.engine.connect() as connection:
+        with self._guard, self._wrapping(what), self.engine.connect() as connection:
             reflect_model(connection, model)
 
     def schema_defaults(
@@ -149,7 +155,7 @@ class SqlStore:
         """The defaults the database declares for ``model``'s columns (None: no such table)."""
         table = self.metadata.tables.get(model.table)
         what = f"reading the defaults of {model.table}"
-        with self._locked(), self._wrapping(what), self.engine.connect() as connection:
+        with self._guard, self._wrapping(what), self.engine.connect() as connection:
             return declared_defaults(connection, model.table, clock, table)
 
     # -- statements -------------------------------------------------------------------------
@@ -205,14 +211,6 @@ class SqlStore:
         return statement, values
 
     # -- running ----------------------------------------------------------------------------
-
-    @contextmanager
-    def _locked(self) -> Iterator[None]:
-        if self._lock is None:
-            yield
-            return
-        with self._lock:
-            yield
 
     @contextmanager
     def _wrapping(self, what: str) -> Iterator[None]:
@@ -279,39 +277,11 @@ class SqlStore:
         statement, values = self.count_for(plan)
         return int(self.run(f"counting {plan.model.table}", statement, values)[0]["count"])
 
-    @contextmanager
-    def transaction(self) -> Iterator[SqlTransaction]:
+    def transaction(self) -> SqlTransaction:
         """A database transaction: commits when the block ends, rolls back on an exception."""
         if self._compiler is None:
             self._setup()
-        with self._locked():
-            connection = self._checkout()
-            dbapi_connection = connection.dbapi_connection
-            cursor = dbapi_connection.cursor()
-            try:
-                if self.kind == POSTGRESQL:
-                    # BEGIN goes out with the first statement, in one round trip: the
-                    # snapshot is taken at the first statement either way.
-                    tx = SqlTransaction(self, cursor, dbapi_connection.pipeline)
-                else:
-                    tx = SqlTransaction(self, cursor)
-                    try:
-                        cursor.execute(BEGIN[self.kind])
-                    except self._errors as exc:
-                        self._discard_if_broken(connection, exc)
-                        raise self.error("beginning a transaction", exc) from exc
-                try:
-                    yield tx
-                except BaseException:
-                    if tx.begun:
-                        self._end(connection, cursor, "ROLLBACK", raising=False)
-                    raise
-                if tx.begun:
-                    self._watcher.before_commit(cursor)
-                    self._end(connection, cursor, "COMMIT", raising=True)
-            finally:
-                cursor.close()
-                connection.close()
+        return SqlTransaction(self)
 
     def _end(self, connection: Any, cursor: Any, verb: str, raising: bool) -> None:
         try:
@@ -332,19 +302,65 @@ class SqlStore:
 
 
 class SqlTransaction:
-    """One open transaction of a :class:`SqlStore`: reads see its writes."""
+    """One transaction of a :class:`SqlStore`, open inside its ``with`` block: reads see
+    its writes; the block's end commits, an exception rolls back."""
 
-    def __init__(
-        self, store: SqlStore, cursor: Any, pipeline: Callable[[], Any] | None = None
-    ) -> None:
+    def __init__(self, store: SqlStore) -> None:
         self.store = store
-        self.cursor = cursor
-        #: Whether BEGIN was sent: at once, or (with ``pipeline``) with the first statement.
-        self.begun = pipeline is None
-        self._pipeline = pipeline
-        dialect = store.engine.dialect
-        self._insert_returning = bool(dialect.insert_returning)
-        self._update_returning = bool(dialect.update_returning)
+        self.cursor: Any = None
+        #: Whether BEGIN was sent: at once, or (PostgreSQL) with the first statement.
+        self.begun = False
+        self._connection: Any = None
+        self._pipeline: Callable[[], Any] | None = None
+        self._insert_returning = store._insert_returning
+        self._update_returning = store._update_returning
+
+    def __enter__(self) -> SqlTransaction:
+        store = self.store
+        store._guard.__enter__()
+        try:
+            self._connection = connection = store._checkout()
+            dbapi_connection = connection.dbapi_connection
+            self.cursor = cursor = dbapi_connection.cursor()
+            if store.kind == POSTGRESQL:
+                # BEGIN goes out with the first statement, in one round trip: the
+                # snapshot is taken at the first statement either way.
+                self._pipeline = dbapi_connection.pipeline
+                return self
+            try:
+                cursor.execute(BEGIN[store.kind])
+            except store._errors as exc:
+                store._discard_if_broken(connection, exc)
+                raise store.error("beginning a transaction", exc) from exc
+            self.begun = True
+            return self
+        except BaseException:
+            self._release()
+            raise
+
+    def __exit__(
+        self, kind: type[BaseException] | None, exc: BaseException | None, tb: Any
+    ) -> None:
+        store = self.store
+        try:
+            if not self.begun:
+                return
+            if kind is not None:
+                store._end(self._connection, self.cursor, "ROLLBACK", raising=False)
+                return
+            store._watcher.before_commit(self.cursor)
+            store._end(self._connection, self.cursor, "COMMIT", raising=True)
+        finally:
+            self._release()
+
+    def _release(self) -> None:
+        try:
+            if self.cursor is not None:
+                self.cursor.close()
+            if self._connection is not None:
+                self._connection.close()
+        finally:
+            self.store._guard.__exit__(None, None, None)
 
     def _run(self, what: str, statement: Statement, values: Sequence[Any]) -> Any:
         cursor = self.cursor
