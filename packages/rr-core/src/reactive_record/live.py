@@ -15,8 +15,7 @@ import asyncio
 import datetime as dt
 import itertools
 import logging
-from collections.abc import AsyncIterator, Callable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import replace
 from functools import partial
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
@@ -299,13 +298,34 @@ class _Latest:
 
 
 class _Commit:
-    """The engine's handle on one commit: take the commit order just before committing."""
+    """The engine's handle on one commit: take the commit order just before committing.
 
-    def __init__(self, dispatcher: Dispatcher, unheard: Callable[[], bool]) -> None:
-        self._dispatcher = dispatcher
-        self._unheard = unheard
+    As a context manager it wraps the transaction: once committed, the changes are
+    queued and delivered before the block is left.
+    """
+
+    def __init__(self, live: LiveQueries) -> None:
+        self._live = live
+        self._dispatcher = live.dispatcher
         self._held = False
         self._task: CommitTask | None = None
+
+    def __enter__(self) -> _Commit:
+        return self
+
+    def __exit__(
+        self, kind: type[BaseException] | None, exc: BaseException | None, tb: Any
+    ) -> None:
+        if kind is not None:
+            self.release()
+            return
+        live = self._live
+        seq = self.queue()
+        if seq is not None:
+            live._drain(seq)
+        elif not self._dispatcher.idle:
+            live._drain(self._dispatcher.last)
+        live._due_check()
 
     def ready(self, changes: Sequence[Change]) -> None:
         """Called inside the transaction, after its last write, right before the commit."""
@@ -321,7 +341,7 @@ class _Commit:
             return None
         try:
             assert self._task is not None
-            if self._unheard():
+            if self._live._unheard():
                 return None
             return self._dispatcher.enqueue(self._task)
         finally:
@@ -543,25 +563,13 @@ class LiveQueries:
 
     # -- the engine's side of a commit -----------------------------------------------------
 
-    @contextmanager
-    def committing(self) -> Iterator[_Commit]:
+    def committing(self) -> _Commit:
         """Wrap one outermost transaction: its changes are queued in commit order.
 
         The engine calls ``commit.ready(changes)`` inside the transaction right before it
-        commits; once committed they are queued and delivered before this returns.
+        commits; once committed they are queued and delivered when the block ends.
         """
-        commit = _Commit(self.dispatcher, self._unheard)
-        try:
-            yield commit
-        except BaseException:
-            commit.release()
-            raise
-        seq = commit.queue()
-        if seq is not None:
-            self._drain(seq)
-        elif not self.dispatcher.idle:
-            self._drain(self.dispatcher.last)
-        self._due_check()
+        return _Commit(self)
 
     def _unheard(self) -> bool:
         """Take a commit that no live result or ``committed`` receiver needs off the queue.
