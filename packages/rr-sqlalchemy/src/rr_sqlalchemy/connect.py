@@ -31,6 +31,9 @@ def make_engine(target: Target) -> sa.Engine:
         # must not end, on close, the transaction the store has open there.
         "skip_autocommit_rollback": True,
     }
+    if target.kind == POSTGRESQL:
+        # Positional placeholders: psycopg fills a tuple for less than a dict by name.
+        options["paramstyle"] = "format"
     if target.kind == SQLITE:
         options["connect_args"] = {"check_same_thread": False, "timeout": SQLITE_BUSY_TIMEOUT}
         if target.in_memory:

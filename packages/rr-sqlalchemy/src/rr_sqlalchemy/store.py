@@ -283,16 +283,6 @@ class SqlStore:
             self._setup()
         return SqlTransaction(self)
 
-    def _end(self, connection: Any, cursor: Any, verb: str, raising: bool) -> None:
-        try:
-            cursor.execute(verb)
-        except self._errors as exc:
-            # The connection's state is unknown now: never hand it out again. A failed
-            # COMMIT rolled back; a failed ROLLBACK must not hide the error that caused it.
-            connection.invalidate(exc)
-            if raising:
-                raise self.error(verb.lower(), exc) from exc
-
     def close(self) -> None:
         """Release every connection."""
         self.engine.dispose()
@@ -308,10 +298,9 @@ class SqlTransaction:
     def __init__(self, store: SqlStore) -> None:
         self.store = store
         self.cursor: Any = None
-        #: Whether BEGIN was sent: at once, or (PostgreSQL) with the first statement.
-        self.begun = False
         self._connection: Any = None
-        self._pipeline: Callable[[], Any] | None = None
+        #: psycopg's connection while it runs the transaction itself (PostgreSQL).
+        self._managed: Any = None
         self._insert_returning = store._insert_returning
         self._update_returning = store._update_returning
 
@@ -323,16 +312,17 @@ class SqlTransaction:
             dbapi_connection = connection.dbapi_connection
             self.cursor = cursor = dbapi_connection.cursor()
             if store.kind == POSTGRESQL:
-                # BEGIN goes out with the first statement, in one round trip: the
-                # snapshot is taken at the first statement either way.
-                self._pipeline = dbapi_connection.pipeline
+                # psycopg opens the transaction before the first statement and ends it
+                # with its own BEGIN/COMMIT, cheaper than statements on the cursor (a
+                # transaction that ran nothing sends nothing). bench_write measures it.
+                dbapi_connection.autocommit = False
+                self._managed = dbapi_connection
                 return self
             try:
                 cursor.execute(BEGIN[store.kind])
             except store._errors as exc:
                 store._discard_if_broken(connection, exc)
                 raise store.error("beginning a transaction", exc) from exc
-            self.begun = True
             return self
         except BaseException:
             self._release()
@@ -341,45 +331,49 @@ class SqlTransaction:
     def __exit__(
         self, kind: type[BaseException] | None, exc: BaseException | None, tb: Any
     ) -> None:
-        store = self.store
         try:
-            if not self.begun:
-                return
-            if kind is not None:
-                store._end(self._connection, self.cursor, "ROLLBACK", raising=False)
-                return
-            store._watcher.before_commit(self.cursor)
-            store._end(self._connection, self.cursor, "COMMIT", raising=True)
+            if kind is None:
+                self.store._watcher.before_commit(self.cursor)
+            self._end("COMMIT" if kind is None else "ROLLBACK", raising=kind is None)
         finally:
             self._release()
+
+    def _end(self, verb: str, raising: bool) -> None:
+        store = self.store
+        try:
+            if self._managed is None:
+                self.cursor.execute(verb)
+            elif verb == "COMMIT":
+                self._managed.commit()
+            else:
+                self._managed.rollback()
+        except store._errors as exc:
+            # The connection's state is unknown now: never hand it out again. A failed
+            # COMMIT rolled back; a failed ROLLBACK must not hide the error that caused it.
+            self._connection.invalidate(exc)
+            if raising:
+                raise store.error(verb.lower(), exc) from exc
 
     def _release(self) -> None:
         try:
             if self.cursor is not None:
                 self.cursor.close()
+            if self._managed is not None and self._connection.is_valid:
+                try:
+                    self._managed.autocommit = True  # reads outside transactions: one round trip
+                except self.store._errors as exc:
+                    self._connection.invalidate(exc)
             if self._connection is not None:
                 self._connection.close()
         finally:
             self.store._guard.__exit__(None, None, None)
 
     def _run(self, what: str, statement: Statement, values: Sequence[Any]) -> Any:
-        cursor = self.cursor
         try:
-            if self.begun:
-                cursor.execute(statement.sql, statement.params(values))
-            else:
-                self._begin_with(statement.sql, statement.params(values))
+            self.cursor.execute(statement.sql, statement.params(values))
         except self.store._errors as exc:
             raise self.store.error(what, exc) from exc
-        return cursor
-
-    def _begin_with(self, sql: str, params: Any) -> None:
-        """Send BEGIN and the first statement together; its rows are read afterwards."""
-        assert self._pipeline is not None
-        self.begun = True
-        with self._pipeline():
-            self.cursor.execute("BEGIN")
-            self.cursor.execute(sql, params)
+        return self.cursor
 
     def _rows(self, what: str, statement: Statement, values: Sequence[Any]) -> list[Row]:
         cursor = self._run(what, statement, values)
