@@ -124,15 +124,21 @@ def entry_for_change(
 
 
 def append(
-    state: ActivityState, tx: Transaction, activity: ModelActivity, entry: dict[str, Any]
+    state: ActivityState,
+    tx: Transaction,
+    activity: ModelActivity,
+    entry: dict[str, Any],
+    read_back: bool = True,
 ) -> dict[str, Any]:
     """Store ``entry`` in ``tx``; on a chained model, link it to the record's chain first.
 
-    Empty optional fields are left out of the INSERT (they are NULL all the same).
+    Empty optional fields are left out of the INSERT (they are NULL all the same). With
+    ``read_back=False`` the entry is not read back (every value of it is made here): the
+    return value is the entry as sent.
     """
     if activity.chain:
         link(state, tx, entry)
     for name in OPTIONAL_FIELDS:
         if entry.get(name, 0) is None:
             del entry[name]
-    return tx.insert(state.log_model, entry)
+    return tx.insert(state.log_model, entry, read_back=read_back)

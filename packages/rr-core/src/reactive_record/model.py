@@ -222,6 +222,19 @@ class Model:
         """Coerce every value to its field's type; unknown names raise :class:`UnknownField`."""
         return {name: self.field(name).coerce(value, self.name) for name, value in values.items()}
 
+    def row_as_sent(self, values: Mapping[str, Any]) -> dict[str, Any]:
+        """The row an INSERT of ``values`` (coerced) stores when the database adds nothing:
+        every field ``values`` leaves out at its declared default (None without one)."""
+        row: dict[str, Any] = {}
+        for name, spec in self.fields.items():
+            if name in values:
+                row[name] = values[name]
+            elif spec.default is not None:
+                row[name] = spec.coerce(spec.default, self.name)
+            else:
+                row[name] = None
+        return row
+
     def __hash__(self) -> int:
         return hash(self.name)
 
