@@ -49,20 +49,21 @@ def diff(
     redact = activity.redact
     old_row: Mapping[str, Any] = {} if before is None else before
     out = []
+    if operation == "update":  # the common case first, with as little work as it needs
+        for name in activity.tracked:
+            if name in after:
+                old, new = old_row.get(name), after[name]
+                if old != new:
+                    out.append(field_change(name, old, new, types[name], name in redact))
+        return out
     for name in activity.tracked:
         if operation == "create":
             old, new = None, after.get(name)
             if new is None:
                 continue
-        elif operation == "destroy":
+        else:
             old, new = old_row.get(name), None
             if old is None:
-                continue
-        else:
-            if name not in after:
-                continue
-            old, new = old_row.get(name), after[name]
-            if old == new:
                 continue
         out.append(field_change(name, old, new, types[name], name in redact))
     return out
