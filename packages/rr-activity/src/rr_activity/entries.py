@@ -109,11 +109,10 @@ def entry_for_change(
     action, extra = request_context.current()
     created_at = now(state)
     entry_id = state.new_id()
-    return {
+    entry = {
         "id": entry_id,
         "entity_type": activity.model.name,
         "entity_id": str(change.key),
-        "entity_uuid": row.get(activity.uuid_field) if activity.uuid_field else None,
         "client_id": state.client_id(activity, row),
         "user_id": identity(change.user) or SYSTEM_ID,
         "action": action or operation,
@@ -122,6 +121,9 @@ def entry_for_change(
         "transaction_id": state.transaction_id(tx, entry_id),
         "created_at": created_at,
     }
+    if activity.uuid_field:
+        entry["entity_uuid"] = row.get(activity.uuid_field)
+    return entry
 
 
 def append(
