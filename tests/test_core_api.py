@@ -280,6 +280,16 @@ def test_tx_insert_without_a_key_is_read_back_all_the_same(rr: ReactiveRecord) -
     assert row["id"] is not None and row == dict(rr.models.Job.find(row["id"]).data)
 
 
+def test_tx_insert_without_read_back_makes_a_uuid_key(make_rr: Make, db_url: str) -> None:
+    models = {"Token": {"fields": {"id": {"type": "uuid", "primary_key": True}, "n": "integer"}}}
+    plugins = [] if db_url.startswith("memory") else ["sqlalchemy"]
+    rr = make_rr(db_url, models, plugins)
+    with rr.transaction() as tx:
+        row = tx.insert(rr.model_definition("Token"), {"n": 1}, read_back=False)
+    assert isinstance(row["id"], uuid.UUID) and row == {"id": row["id"], "n": 1}
+    assert dict(rr.models.Token.find(row["id"]).data) == row
+
+
 def test_tx_insert_without_read_back_refuses_bad_rows(rr: ReactiveRecord) -> None:
     job = rr.model_definition("Job")
     with pytest.raises(UnknownField), rr.transaction() as tx:

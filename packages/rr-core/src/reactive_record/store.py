@@ -65,8 +65,8 @@ class Transaction(Protocol):
         store may then also send the INSERT without waiting for its outcome: an error
         it causes (a duplicate key, a NOT NULL column) may be raised by a later
         statement of the transaction or by its commit instead, and the transaction does
-        not commit either way. Without a key in ``values`` (one the database generates),
-        the row is read back all the same.
+        not commit either way. When the database makes the key (an integer sequence),
+        the row is read back all the same; a UUID key the store makes itself is not.
         """
 
 
