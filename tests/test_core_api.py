@@ -13,6 +13,8 @@ from reactive_record import (
     InvalidQuery,
     ReactiveRecord,
     RecordNotFound,
+    StoreError,
+    UnknownField,
     ValidationError,
 )
 
@@ -227,6 +229,80 @@ def test_transactions(rr: ReactiveRecord) -> None:
         jobs.update(1, {"title": "Gone too"})
         raise RuntimeError
     assert jobs.where(title=["Gone", "Gone too"]).count() == 0 and jobs.count() == 5
+
+
+def test_tx_insert_without_read_back_returns_the_row_as_sent(rr: ReactiveRecord) -> None:
+    job = rr.model_definition("Job")
+    seen: list[list[dict[str, Any]]] = []
+    stop = rr.models.Job.where(title="Blind").subscribe(
+        lambda s: seen.append([dict(r) for r in s.data])
+    )
+    with rr.transaction() as tx:
+        row = tx.insert(job, {"id": 100, "title": "Blind", "priority": "5"}, read_back=False)
+    # Coerced, every other field at its declared default, the lock version started.
+    expected = {
+        "id": 100,
+        "title": "Blind",
+        "status": "pending",
+        "priority": 5,
+        "client_id": None,
+        "lock_version": 0,
+    }
+    assert row == expected
+    assert dict(rr.models.Job.find(100).data) == expected
+    stop()
+    assert seen == [[], [expected]]  # it reaches live queries
+
+
+def test_tx_insert_without_read_back_of_every_type(make_rr: Make, db_url: str) -> None:
+    rr = open_rr(make_rr, db_url)
+    sample = rr.model_definition("Sample")
+    ref = uuid.uuid4()
+    values = {
+        "id": 7,
+        "amount": "12.5000",
+        "day": "2024-02-29",
+        "at": "2024-03-01T12:30:00.123456+02:00",
+        "data": {"a": [1, "é"]},
+        "ref": str(ref),
+    }
+    with rr.transaction() as tx:
+        row = tx.insert(sample, values, read_back=False)
+    assert row["amount"] == Decimal("12.5000") and row["day"] == dt.date(2024, 2, 29)
+    assert row["at"] == dt.datetime(2024, 3, 1, 10, 30, 0, 123456, tzinfo=dt.timezone.utc)
+    assert row["ref"] == ref and row["data"] == {"a": [1, "é"]} and row["label"] is None
+    assert dict(rr.models.Sample.find(7).data) == row
+
+
+def test_tx_insert_without_a_key_is_read_back_all_the_same(rr: ReactiveRecord) -> None:
+    with rr.transaction() as tx:
+        row = tx.insert(rr.model_definition("Job"), {"title": "Keyless"}, read_back=False)
+    assert row["id"] is not None and row == dict(rr.models.Job.find(row["id"]).data)
+
+
+def test_tx_insert_without_read_back_makes_a_uuid_key(make_rr: Make, db_url: str) -> None:
+    models = {"Token": {"fields": {"id": {"type": "uuid", "primary_key": True}, "n": "integer"}}}
+    plugins = [] if db_url.startswith("memory") else ["sqlalchemy"]
+    rr = make_rr(db_url, models, plugins)
+    with rr.transaction() as tx:
+        row = tx.insert(rr.model_definition("Token"), {"n": 1}, read_back=False)
+    assert isinstance(row["id"], uuid.UUID) and row == {"id": row["id"], "n": 1}
+    assert dict(rr.models.Token.find(row["id"]).data) == row
+
+
+def test_tx_insert_without_read_back_refuses_bad_rows(rr: ReactiveRecord) -> None:
+    job = rr.model_definition("Job")
+    with pytest.raises(UnknownField), rr.transaction() as tx:
+        tx.insert(job, {"id": 100, "title": "Bad", "colour": "red"}, read_back=False)
+    with pytest.raises(InvalidQuery), rr.transaction() as tx:
+        tx.insert(job, {"id": 100, "title": "Bad", "priority": "high"}, read_back=False)
+    # The database's own refusals fail the transaction (at the INSERT or at the commit).
+    for bad in ({"id": 1, "title": "Taken"}, {"id": 100, "title": None}):
+        with pytest.raises(StoreError), rr.transaction() as tx:
+            tx.insert(rr.model_definition("Client"), {"name": "Kept?"}, read_back=False)
+            tx.insert(job, bad, read_back=False)
+        assert rr.models.Client.where(name="Kept?").count() == 0
+    assert rr.models.Job.count() == 4 and not rr.models.Job.where(title="Bad").exists()
 
 
 def test_values_keep_their_python_types(make_rr: Make, db_url: str) -> None:

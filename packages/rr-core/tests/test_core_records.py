@@ -58,6 +58,8 @@ def test_attribute_item_and_mapping_access() -> None:
     assert list(record) == ["id", "title"] and len(record) == 2 and "title" in record
     assert record.model_name == "Job"
     assert repr(record) == "<Job id=1, title='Fix'>"
+    assert record.get("title") == "Fix" and record.get("missing") is None
+    assert record.get("missing", 0) == 0 and Record("Job", {"id": None}).get("id", 0) is None
 
 
 def test_equality_is_by_model_and_values() -> None:

@@ -147,3 +147,20 @@ def test_db_sql_needs_a_sql_database(tmp_path: Path, monkeypatch: pytest.MonkeyP
         cli, ["--project", str(path), "--database", "memory://", "db", "sql"]
     )
     assert result.exit_code == 2 and "not a SQL database" in result.output
+
+
+def test_a_foreign_key_index_a_declared_one_starts_with_is_not_doubled(
+    make_rr: Make, sql_db_url: str
+) -> None:
+    models = {
+        "Client": {"fields": {"name": "string"}},
+        "Job": {
+            "fields": {"client_id": "integer", "status": "string"},
+            "belongs_to": {"client": {"model": "Client", "foreign_key": "client_id"}},
+            "indexes": [["client_id", "status"], ["status"], ["status", "client_id"]],
+        },
+    }
+    rr = make_rr(sql_db_url, models, ["sqlalchemy"])
+    found = {tuple(ix["column_names"]) for ix in inspector(rr).get_indexes("jobs")}
+    # client_id's lookups use (client_id, status); declared indexes are all kept.
+    assert found == {("client_id", "status"), ("status",), ("status", "client_id")}

@@ -49,20 +49,21 @@ def diff(
     redact = activity.redact
     old_row: Mapping[str, Any] = {} if before is None else before
     out = []
+    if operation == "update":  # the common case first, with as little work as it needs
+        for name in activity.tracked:
+            if name in after:
+                old, new = old_row.get(name), after[name]
+                if old != new:
+                    out.append(field_change(name, old, new, types[name], name in redact))
+        return out
     for name in activity.tracked:
         if operation == "create":
             old, new = None, after.get(name)
             if new is None:
                 continue
-        elif operation == "destroy":
+        else:
             old, new = old_row.get(name), None
             if old is None:
-                continue
-        else:
-            if name not in after:
-                continue
-            old, new = old_row.get(name), after[name]
-            if old == new:
                 continue
         out.append(field_change(name, old, new, types[name], name in redact))
     return out
@@ -108,11 +109,10 @@ def entry_for_change(
     action, extra = request_context.current()
     created_at = now(state)
     entry_id = state.new_id()
-    return {
+    entry = {
         "id": entry_id,
         "entity_type": activity.model.name,
         "entity_id": str(change.key),
-        "entity_uuid": row.get(activity.uuid_field) if activity.uuid_field else None,
         "client_id": state.client_id(activity, row),
         "user_id": identity(change.user) or SYSTEM_ID,
         "action": action or operation,
@@ -121,18 +121,27 @@ def entry_for_change(
         "transaction_id": state.transaction_id(tx, entry_id),
         "created_at": created_at,
     }
+    if activity.uuid_field:
+        entry["entity_uuid"] = row.get(activity.uuid_field)
+    return entry
 
 
 def append(
-    state: ActivityState, tx: Transaction, activity: ModelActivity, entry: dict[str, Any]
+    state: ActivityState,
+    tx: Transaction,
+    activity: ModelActivity,
+    entry: dict[str, Any],
+    read_back: bool = True,
 ) -> dict[str, Any]:
     """Store ``entry`` in ``tx``; on a chained model, link it to the record's chain first.
 
-    Empty optional fields are left out of the INSERT (they are NULL all the same).
+    Empty optional fields are left out of the INSERT (they are NULL all the same). With
+    ``read_back=False`` the entry is not read back (every value of it is made here): the
+    return value is the entry as sent.
     """
     if activity.chain:
         link(state, tx, entry)
     for name in OPTIONAL_FIELDS:
         if entry.get(name, 0) is None:
             del entry[name]
-    return tx.insert(state.log_model, entry)
+    return tx.insert(state.log_model, entry, read_back=read_back)

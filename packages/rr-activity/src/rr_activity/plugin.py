@@ -281,7 +281,8 @@ def rr_on_write(change: Change, tx: Transaction) -> None:
         return
     entry = entry_for_change(state, activity, change, tx)
     if entry is not None:
-        append(state, tx, activity, entry)
+        # Nothing in the entry comes from the database: no need to read it back.
+        append(state, tx, activity, entry, read_back=False)
 
 
 # -- tools ----------------------------------------------------------------------------

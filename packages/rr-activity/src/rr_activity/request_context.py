@@ -42,6 +42,9 @@ _ACTION_KEY = "\0action"
 
 def current() -> tuple[str | None, dict[str, Any]]:
     """The action name and the metadata the innermost block set."""
-    values = dict(_current.get() or {})
+    found = _current.get()
+    if not found:
+        return None, {}
+    values = dict(found)
     action = values.pop(_ACTION_KEY, None)
     return action, values

@@ -26,6 +26,8 @@ SYSTEM_ID = "system"
 _RANDOM_BITS = 62
 _RANDOM_MASK = (1 << _RANDOM_BITS) - 1
 _FRACTION_STEPS = 4096
+#: Version 7 (bits 76-79) and the RFC 9562 variant (bits 62-63).
+_VERSION_AND_VARIANT = (0x7 << 76) | (0b10 << 62)
 
 
 class TimeOrderedIds:
@@ -51,12 +53,12 @@ class TimeOrderedIds:
             if counter <= self._last:
                 counter = self._last + 1
             self._last = counter
+        stamp = counter >> _RANDOM_BITS  # milliseconds and the fraction, 60 bits
         value = (
-            ((counter >> 74) << 80)
-            | (0x7 << 76)
-            | (((counter >> _RANDOM_BITS) & 0xFFF) << 64)
-            | (0b10 << 62)
+            ((stamp >> 12) << 80)
+            | ((stamp & 0xFFF) << 64)
             | (counter & _RANDOM_MASK)
+            | _VERSION_AND_VARIANT
         )
         return uuid.UUID(int=value)
 
@@ -115,7 +117,10 @@ def identity(user: Any) -> str | None:
         return None
     if user is SYSTEM:
         return SYSTEM_ID
-    value = user.get("id") if isinstance(user, Mapping) else getattr(user, "id", None)
+    if type(user) is dict:  # the usual case, without the Mapping ABC's isinstance
+        value = user.get("id")
+    else:
+        value = user.get("id") if isinstance(user, Mapping) else getattr(user, "id", None)
     return None if value is None else str(value)
 
 

@@ -151,9 +151,9 @@ class _HandedOut:
         """As :meth:`Transaction.write`."""
         return self.store_tx.write(change)
 
-    def insert(self, model: Model, values: Mapping[str, Any]) -> Row:
+    def insert(self, model: Model, values: Mapping[str, Any], read_back: bool = True) -> Row:
         """As :meth:`Transaction.insert`, and the row reaches live queries at commit."""
-        row = self.store_tx.insert(model, values)
+        row = self.store_tx.insert(model, values, read_back)
         key = row[model.primary_key]
         self.inserted.append(Change(model, "create", key, None, dict(row), None, self.rr))
         return row

@@ -226,7 +226,9 @@ def rr_on_write(change: Change, tx: Transaction) -> None:
     everything, the change included.
 
     :param change: The written change.
-    :param tx: The open transaction; ``tx.insert(model, values)`` writes a row in it.
+    :param tx: The open transaction; ``tx.insert(model, values)`` writes a row in it
+        (``read_back=False`` when the values hold every column, its key included: the
+        row is not read back, and the store may send it without waiting for it).
     """
 
 

@@ -220,7 +220,27 @@ class Model:
 
     def coerce_values(self, values: Mapping[str, Any]) -> dict[str, Any]:
         """Coerce every value to its field's type; unknown names raise :class:`UnknownField`."""
-        return {name: self.field(name).coerce(value, self.name) for name, value in values.items()}
+        fields = self.fields
+        out = {}
+        # On every write path: the fields' own lookups, not field(), which is for messages.
+        for name, value in values.items():
+            spec = fields.get(name)
+            if spec is None:
+                raise UnknownField(self.name, name, list(fields))
+            out[name] = None if value is None else spec.coerce(value, self.name)
+        return out
+
+    def row_as_sent(self, values: Mapping[str, Any]) -> dict[str, Any]:
+        """The row an INSERT of ``values`` (coerced) stores when the database adds nothing:
+        every field ``values`` leaves out at its declared default (None without one)."""
+        row: dict[str, Any] = dict.fromkeys(self.fields)
+        row.update(values)
+        if len(values) < len(row):
+            for name in self.fields.keys() - values.keys():
+                spec = self.fields[name]
+                if spec.default is not None:
+                    row[name] = spec.coerce(spec.default, self.name)
+        return row
 
     def __hash__(self) -> int:
         return hash(self.name)

@@ -55,8 +55,19 @@ class Transaction(Protocol):
         based on and raises :class:`StaleRecord` when it moved.
         """
 
-    def insert(self, model: Model, values: Mapping[str, Any]) -> Row:
-        """Insert a row outside the engine's pipeline (a plugin's own rows); return it."""
+    def insert(self, model: Model, values: Mapping[str, Any], read_back: bool = True) -> Row:
+        """Insert a row outside the engine's pipeline (a plugin's own rows); return it.
+
+        ``read_back=False`` is for rows whose values the caller gives, its key included
+        (rr-activity's entries): the row is not read back, and the return value is the
+        row as sent (:meth:`Model.row_as_sent`: the values coerced, every other field at
+        its declared default), so a database-side default or trigger is not in it. The
+        store may then also send the INSERT without waiting for its outcome: an error
+        it causes (a duplicate key, a NOT NULL column) may be raised by a later
+        statement of the transaction or by its commit instead, and the transaction does
+        not commit either way. When the database makes the key (an integer sequence),
+        the row is read back all the same; a UUID key the store makes itself is not.
+        """
 
 
 @runtime_checkable
@@ -255,8 +266,10 @@ class MemoryTransaction:
         table[key] = row
         return dict(row)
 
-    def insert(self, model: Model, values: Mapping[str, Any]) -> Row:
+    def insert(self, model: Model, values: Mapping[str, Any], read_back: bool = True) -> Row:
+        # Rows here are always as stored: read_back changes nothing.
         table = self._writable(model)
+        values = model.coerce_values(values)  # as a SQL store does
         row: Row = {name: None for name in model.fields}
         row.update(values)
         pk = model.primary_key

@@ -100,7 +100,8 @@ class Statement:
     ``slots`` converts each value (None: as it is); ``order`` lists, for a positional
     paramstyle, which value fills each placeholder (None: named parameters ``names``);
     ``constants`` are parameters SQLAlchemy added itself. ``build`` makes a result row a
-    dict (``build_safe`` too, for values of unexpected types; see ``rows``).
+    dict (``build_safe`` too, for values of unexpected types; see ``rows``). ``in_order``:
+    ``order`` is the values' own order (most statements), so nothing is reordered.
     """
 
     sql: str
@@ -110,6 +111,7 @@ class Statement:
     constants: tuple[Any, ...]
     build: Build
     build_safe: Build
+    in_order: bool = False
 
     def params(self, values: Sequence[Any]) -> Any:
         """The driver parameters for ``values`` (a tuple or a dict)."""
@@ -117,7 +119,10 @@ class Statement:
             v if convert is None or v is None else convert(v)
             for convert, v in zip(self.slots, values, strict=True)
         ]
-        converted.extend(self.constants)
+        if self.constants:
+            converted.extend(self.constants)
+        if self.in_order:
+            return tuple(converted)
         if self.order is not None:
             return tuple([converted[i] for i in self.order])
         return dict(zip(self.names, converted, strict=True))
@@ -287,6 +292,7 @@ class _Build:
             tuple(constants),
             row_builder(columns, readers, safe=False),
             row_builder(columns, readers, safe=True),
+            order == tuple(range(len(names))),
         )
 
     # -- conditions -----------------------------------------------------------------------

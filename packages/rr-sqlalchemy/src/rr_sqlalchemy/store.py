@@ -464,8 +464,13 @@ class SqlTransaction:
             raise StoreError(f"{model.name} {key!r} vanished during the update")
         raise StaleRecord(model.name, key, expected, current.get(lock or ""))
 
-    def insert(self, model: Model, values: Mapping[str, Any]) -> Row:
-        """INSERT a row and return it as stored (server-generated values included)."""
+    def insert(self, model: Model, values: Mapping[str, Any], read_back: bool = True) -> Row:
+        """INSERT a row and return it as stored (server-generated values included).
+
+        With ``read_back=False`` the row is not read back: the return value is the row as
+        sent (see :meth:`reactive_record.store.Transaction.insert`), unless the database
+        generates the key, which only reading back can tell.
+        """
         store = self.store
         row = model.coerce_values(values)
         pk = model.primary_key
@@ -477,7 +482,8 @@ class SqlTransaction:
         if lock is not None and row.get(lock) is None:
             row[lock] = 0
         columns = tuple(row)
-        returning = self._insert_returning
+        blind = not read_back and pk in row
+        returning = self._insert_returning and not blind
         statement = store.statement(
             ("insert", model.name, columns, returning),
             store.compiler.insert,
@@ -491,6 +497,8 @@ class SqlTransaction:
             rows = self._rows(what, statement, params)
             return rows[0]
         cursor = self._run(what, statement, params)
+        if blind:
+            return model.row_as_sent(row)
         key = row.get(pk, cursor.lastrowid)
         stored = self.read(model, key)
         if stored is None:

@@ -26,21 +26,28 @@ def index_name(table: str, columns: Iterable[str]) -> str:
 
 def foreign_key_columns(
     models: Iterable[Model], lookup: Callable[[str], Model]
-) -> set[tuple[str, str]]:
-    """(table, column) of every foreign key the associations imply, from either side."""
-    found: set[tuple[str, str]] = set()
+) -> set[tuple[str, tuple[str, ...]]]:
+    """(table, columns) of the index every foreign key the associations imply wants.
+
+    Found from either side. A polymorphic ``has_many`` is always looked up by type and
+    key together (``entity_type``, ``entity_id``), so its index is on both columns.
+    """
+    found: set[tuple[str, tuple[str, ...]]] = set()
     for model in models:
         for assoc in model.associations.values():
             if assoc.kind == "belongs_to":
-                found.add((model.table, assoc.foreign_key))
+                found.add((model.table, (assoc.foreign_key,)))
                 continue
             target = lookup(assoc.model)
             if assoc.through:
                 middle = lookup(model.associations[assoc.through].model)
                 if assoc.foreign_key in middle.fields:
-                    found.add((middle.table, assoc.foreign_key))
+                    found.add((middle.table, (assoc.foreign_key,)))
                     continue
-            found.add((target.table, assoc.foreign_key))
+            if assoc.polymorphic_type is not None:
+                found.add((target.table, (assoc.polymorphic_type[0], assoc.foreign_key)))
+                continue
+            found.add((target.table, (assoc.foreign_key,)))
     return found
 
 
@@ -64,7 +71,7 @@ def _add_table(
     collation: str | None,
     model: Model,
     lookup: Callable[[str], Model],
-    indexed: set[tuple[str, str]],
+    indexed: set[tuple[str, tuple[str, ...]]],
 ) -> None:
     references = {}
     for assoc in model.associations.values():
@@ -92,15 +99,20 @@ def _add_table(
     if kind == MYSQL:
         options = _both_prefixes({"engine": "InnoDB", "charset": "utf8mb4", "collate": collation})
     table = sa.Table(model.table, metadata, *columns, **options)
-    seen: set[tuple[str, ...]] = set()
-    wanted = [tuple(ix) for ix in model.indexes]
-    wanted += [
-        (col,) for (tbl, col) in sorted(indexed) if tbl == model.table and col in model.fields
+    declared = [tuple(ix) for ix in model.indexes]
+    implied = [
+        cols
+        for (tbl, cols) in sorted(indexed)
+        if tbl == model.table and all(col in model.fields for col in cols)
     ]
-    for cols in wanted:
-        if cols in seen or cols == (model.primary_key,):
+    seen: list[tuple[str, ...]] = []
+    for cols in declared + implied:
+        # A foreign key's index that a declared one (or the primary key) starts with
+        # would only cost every write: the longer one serves the same lookups.
+        covered = any(ix[: len(cols)] == cols for ix in seen) if cols in implied else False
+        if cols == (model.primary_key,) or cols in seen or covered:
             continue
-        seen.add(cols)
+        seen.append(cols)
         sa.Index(
             index_name(model.table, cols),
             *(table.c[c] for c in cols),

@@ -100,6 +100,8 @@ def server_default(kind: str, field: Field) -> Any:
 
 
 def _sqlite_datetime(value: dt.datetime) -> str:
+    if value.tzinfo is UTC:  # what coercion gives: drop the "+00:00"
+        return value.isoformat(" ", "microseconds")[:-6]
     if value.tzinfo is not None:
         value = value.astimezone(UTC).replace(tzinfo=None)
     return value.isoformat(" ", "microseconds")
@@ -119,8 +121,8 @@ def _decimal_text(value: Any) -> str:
     return format(value if isinstance(value, Decimal) else Decimal(str(value)), "f")
 
 
-def _json_text(value: Any) -> str:
-    return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+# One encoder for every value: json.dumps with options would build a new one each call.
+_json_text = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
 
 
 def _date_text(value: dt.date) -> str:
