@@ -269,9 +269,9 @@ class MemoryTransaction:
     def insert(self, model: Model, values: Mapping[str, Any], read_back: bool = True) -> Row:
         # Rows here are always as stored: read_back changes nothing.
         table = self._writable(model)
-        values = model.coerce_values(values)  # as a SQL store does
-        row: Row = {name: None for name in model.fields}
-        row.update(values)
+        # As SQL: coerced values, and a column default where the value is absent (not
+        # where it is NULL).
+        row = model.row_as_sent(model.coerce_values(values))
         pk = model.primary_key
         if row.get(pk) is None:
             if model.fields[pk].type == "uuid":
@@ -286,10 +286,7 @@ class MemoryTransaction:
         if model.lock_field is not None and row.get(model.lock_field) is None:
             row[model.lock_field] = 0
         for name, field in model.fields.items():
-            # As SQL: a column default applies when the value is absent, not when it is NULL.
-            if name not in values and field.default is not None:
-                row[name] = field.default
-            if row.get(name) is None and not field.null and name != pk:
+            if row[name] is None and not field.null and name != pk:
                 raise StoreError(f"{model.name}.{name} may not be NULL (NOT NULL constraint)")
         table[row[pk]] = row
         return dict(row)
