@@ -301,8 +301,6 @@ class SqlTransaction:
         self._connection: Any = None
         #: psycopg's connection while it runs the transaction itself (PostgreSQL).
         self._managed: Any = None
-        self._insert_returning = store._insert_returning
-        self._update_returning = store._update_returning
 
     def __enter__(self) -> SqlTransaction:
         store = self.store
@@ -437,7 +435,7 @@ class SqlTransaction:
             if current is None:
                 raise StoreError(f"{model.name} {key!r} vanished during the update")
             return current
-        returning = self._update_returning
+        returning = store._update_returning
         statement = store.statement(
             ("update", model.name, columns, mode, returning),
             store.compiler.update,
@@ -483,7 +481,7 @@ class SqlTransaction:
             row[lock] = 0
         columns = tuple(row)
         blind = not read_back and pk in row
-        returning = self._insert_returning and not blind
+        returning = store._insert_returning and not blind
         statement = store.statement(
             ("insert", model.name, columns, returning),
             store.compiler.insert,
