@@ -117,10 +117,7 @@ def identity(user: Any) -> str | None:
         return None
     if user is SYSTEM:
         return SYSTEM_ID
-    if type(user) is dict:  # the usual case, without the Mapping ABC's isinstance
-        value = user.get("id")
-    else:
-        value = user.get("id") if isinstance(user, Mapping) else getattr(user, "id", None)
+    value = user.get("id") if isinstance(user, Mapping) else getattr(user, "id", None)
     return None if value is None else str(value)
 
 
