@@ -24,14 +24,10 @@ from __future__ import annotations
 import itertools
 import json
 import os
-import platform
 import secrets
 import statistics
 import sys
-import tempfile
-import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -41,11 +37,14 @@ from reactive_record import ReactiveRecord
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, configure_mappers, mapped_column
 from sqlalchemy_continuum import make_versioned, version_class
 
+sys.path.insert(0, str(Path(__file__).parent))
+
+from common import environment, interleaved_rounds, postgresql_url, sqlite_url
+
 ROWS = 1_000
 ROUNDS = 15
 PER_ROUND = 200
 RESULTS = Path(__file__).parent / "results" / "activity.json"
-POSTGRESQL = os.environ.get("RR_BENCH_POSTGRESQL", "postgres@127.0.0.1:5432")
 USER = {"id": 7, "client_id": 1}
 os.environ.setdefault("RR_ACTIVITY_KEY", secrets.token_hex(16))
 
@@ -103,26 +102,12 @@ def seed(rr: ReactiveRecord, table: str) -> None:
         connection.execute(rr.metadata.tables[table].insert(), rows)
 
 
-def timed(run: Callable[[], Any], per_round: int) -> float:
-    """Seconds per call over ``per_round`` calls."""
-    started = time.perf_counter()
-    for _ in range(per_round):
-        run()
-    return (time.perf_counter() - started) / per_round
-
-
 def interleaved(
     cases: dict[str, Callable[[], Any]], rounds: int, per_round: int
 ) -> dict[str, float]:
     """Median seconds per call of each case, measured in alternation (drift hits all alike)."""
-    samples: dict[str, list[float]] = {name: [] for name in cases}
-    for run in cases.values():
-        for _ in range(20):
-            run()  # warm statement caches and connections
-    for _ in range(rounds):
-        for name, run in cases.items():
-            samples[name].append(timed(run, per_round))
-    return {name: statistics.median(values) for name, values in samples.items()}
+    taken = interleaved_rounds(cases, rounds=rounds, number=per_round, warmup=20)
+    return {name: statistics.median(values) / 1e6 for name, values in taken.items()}
 
 
 def updater(handle: Any) -> Callable[[], Any]:
@@ -153,8 +138,8 @@ def on_connect(engine: sa.Engine, statement: str) -> None:
 
 def baseline_engine(rr: ReactiveRecord, url: str, flush: bool) -> sa.Engine:
     """The baselines' engine, set up as the store's is (and both without flush if asked)."""
-    engine = sa.create_engine(url)
     store: sa.Engine = rr.store.engine  # type: ignore[attr-defined]
+    engine = sa.create_engine(store.url)
     kind = engine.dialect.name
     if not flush:
         on_connect(store, NO_FLUSH[kind])
@@ -281,8 +266,8 @@ def measure_read(url: str) -> dict[str, Any]:
     }
 
 
-def run_database(fresh: Callable[[], Any]) -> dict[str, Any]:
-    """Every scenario, each in a fresh database from ``fresh()``."""
+def run_database(fresh: Callable[[], Any]) -> dict[str, Any] | None:
+    """Every scenario, each in a fresh database from ``fresh()`` (None: unreachable)."""
     out = {}
     for name, scenario in (
         ("single_field_update", measure_updates),
@@ -290,46 +275,10 @@ def run_database(fresh: Callable[[], Any]) -> dict[str, Any]:
         ("read_of_a_logged_model", measure_read),
     ):
         with fresh() as url:
+            if url is None:
+                return None
             out[name] = scenario(url)
     return out
-
-
-@contextmanager
-def sqlite_database() -> Iterator[str]:
-    """A SQLite file in a temporary folder."""
-    with tempfile.TemporaryDirectory() as folder:
-        yield f"sqlite:///{Path(folder) / 'bench.db'}"
-
-
-def postgresql_reachable() -> bool:
-    """Whether the PostgreSQL server answers."""
-    try:
-        import psycopg
-
-        user, _, hostport = POSTGRESQL.rpartition("@")
-        host, _, port = hostport.partition(":")
-        conninfo = f"host={host} port={port} user={user} dbname=postgres connect_timeout=5"
-        psycopg.connect(conninfo).close()
-    except Exception:
-        return False
-    return True
-
-
-@contextmanager
-def postgresql_database() -> Iterator[str]:
-    """A fresh PostgreSQL database for one scenario, dropped after it."""
-    import psycopg
-
-    user, _, hostport = POSTGRESQL.rpartition("@")
-    host, _, port = hostport.partition(":")
-    name = f"rr_bench_{os.getpid()}_{secrets.token_hex(4)}"
-    conninfo = f"host={host} port={port} user={user} dbname=postgres connect_timeout=5"
-    with psycopg.connect(conninfo, autocommit=True) as admin:
-        admin.execute(f"CREATE DATABASE \"{name}\" TEMPLATE template0 LC_COLLATE 'C' LC_CTYPE 'C'")
-        try:
-            yield f"postgresql+psycopg://{user}@{host}:{port}/{name}"
-        finally:
-            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 def report(name: str, result: dict[str, Any]) -> None:
@@ -352,16 +301,17 @@ def main() -> None:
     """Run every scenario on SQLite (and PostgreSQL when reachable); write the results."""
     results: dict[str, Any] = {
         "benchmark": "rr-activity",
-        "python": sys.version.split()[0],
-        "platform": platform.platform(),
+        **environment(),
         "rows": ROWS,
         "databases": {},
     }
-    results["databases"]["sqlite"] = run_database(sqlite_database)
-    report("SQLite", results["databases"]["sqlite"])
-    if postgresql_reachable():
-        results["databases"]["postgresql"] = run_database(postgresql_database)
-        report("PostgreSQL", results["databases"]["postgresql"])
+    for name, fresh in (("sqlite", sqlite_url), ("postgresql", postgresql_url)):
+        result = run_database(fresh)
+        if result is None:
+            print(f"\n{name}: unreachable, skipped")
+            continue
+        results["databases"][name] = result
+        report({"sqlite": "SQLite", "postgresql": "PostgreSQL"}[name], result)
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     RESULTS.write_text(json.dumps(results, indent=2) + "\n")
     print(f"\nwritten to {RESULTS}")

@@ -21,18 +21,21 @@ import datetime as dt
 import json
 import platform
 import sys
-import tempfile
 import time
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from decimal import Decimal
-from importlib.metadata import entry_points
 from pathlib import Path
 from typing import Any
 
 import rr_defaults
 import sqlalchemy as sa
 from reactive_record import ReactiveRecord, Record
+
+# common.py, and this module for the computed default it names (bench_defaults:...).
+sys.path.insert(0, str(Path(__file__).parent))
+
+from common import installed_first_party, interleaved_rounds, sqlite_url
 
 RESULTS = Path(__file__).parent / "results" / "defaults.json"
 RECORDS = 10_000
@@ -76,17 +79,10 @@ def due_in_a_week(record: Mapping[str, Any], user: Any) -> dt.date:
     return dt.date.today() + dt.timedelta(days=7)
 
 
-def installed_first_party() -> list[str]:
-    """The first-party plugins installed here."""
-    installed = {ep.name for ep in entry_points(group="reactive_record")}
-    return [name for name in FIRST_PARTY if name in installed]
-
-
 @contextmanager
 def database() -> Iterator[str]:
     """A SQLite file holding the existing ``jobs`` table."""
-    with tempfile.TemporaryDirectory() as folder:
-        url = f"sqlite:///{folder}/bench.db"
+    with sqlite_url() as url:
         engine = sa.create_engine(url)
         with engine.begin() as connection:
             connection.exec_driver_sql(TABLE)
@@ -117,13 +113,8 @@ def interleaved(
     cases: Mapping[str, Callable[[], Any]], rounds: int, per_round: int
 ) -> dict[str, float]:
     """Seconds per call of each case: the fastest of ``rounds`` rounds, cases alternating."""
-    samples: dict[str, list[float]] = {name: [] for name in cases}
-    for run in cases.values():
-        run()
-    for _ in range(rounds):
-        for name, run in cases.items():
-            samples[name].append(timed(run, per_round))
-    return {name: min(values) for name, values in samples.items()}
+    taken = interleaved_rounds(cases, rounds=rounds, number=per_round)
+    return {name: min(values) / 1e6 for name, values in taken.items()}
 
 
 def micro(seconds: Mapping[str, float]) -> dict[str, float]:
@@ -205,7 +196,7 @@ def measure_application(plain: ReactiveRecord, defaulted: ReactiveRecord) -> dic
 
 def measure_every_plugin(url: str) -> dict[str, Any]:
     """Scenario 3: the same read with every installed plugin and defaults on, and with none."""
-    plugins = installed_first_party()
+    plugins = installed_first_party(FIRST_PARTY)
     with instance(url, ["sqlalchemy"], False) as bare, instance(url, plugins, True) as every:
         cases = {
             "no_plugins": bare.models.Job.where(client_id=1).order("id").limit(50).all,
@@ -232,7 +223,6 @@ def measure_every_plugin(url: str) -> dict[str, Any]:
 
 def main() -> None:
     """Run every scenario and write the results."""
-    sys.path.insert(0, str(Path(__file__).parent))
     with database() as url:
         with (
             instance(url, ["sqlalchemy"], False) as plain,

@@ -18,9 +18,7 @@ import json
 import platform
 import statistics
 import sys
-import time
 from collections.abc import Callable
-from importlib.metadata import entry_points
 from pathlib import Path
 from typing import Any
 
@@ -28,7 +26,7 @@ import rr_permissions
 from reactive_record import ReactiveRecord
 
 sys.path.insert(0, str(Path(__file__).parent))
-from common import databases
+from common import databases, installed_first_party, interleaved_rounds
 
 ROWS = 100_000
 TENANTS = 50
@@ -77,12 +75,6 @@ FIRST_PARTY: dict[str, Any] = {
 }
 
 
-def installed_first_party() -> list[str]:
-    """The first-party plugins installed here."""
-    installed = {ep.name for ep in entry_points(group="reactive_record")}
-    return [name for name in FIRST_PARTY if name in installed]
-
-
 def seed(rr: ReactiveRecord) -> None:
     """100,000 jobs over 50 tenants, inserted in bulk with SQLAlchemy (setup, not measured)."""
     table = rr.metadata.tables["jobs"]
@@ -103,14 +95,6 @@ def seed(rr: ReactiveRecord) -> None:
             connection.exec_driver_sql("ANALYZE jobs")
 
 
-def timed(run: Callable[[], Any], calls: int) -> float:
-    """Seconds per call over ``calls`` calls."""
-    started = time.perf_counter()
-    for _ in range(calls):
-        run()
-    return (time.perf_counter() - started) / calls
-
-
 def interleaved(cases: dict[str, Callable[[], Any]], samples: int, batch: int) -> dict[str, float]:
     """Seconds per call of each case: the fastest decile of ``samples`` timed batches.
 
@@ -118,13 +102,8 @@ def interleaved(cases: dict[str, Callable[[], Any]], samples: int, batch: int) -
     alike; a busy machine only ever adds time, so the fastest decile (rather than the
     mean) is what the code itself costs.
     """
-    timings: dict[str, list[float]] = {name: [] for name in cases}
-    for run in cases.values():
-        run()  # warm statement caches and connections
-    for _ in range(samples):
-        for name, run in cases.items():
-            timings[name].append(timed(run, batch))
-    return {name: statistics.quantiles(values, n=10)[0] for name, values in timings.items()}
+    taken = interleaved_rounds(cases, rounds=samples, number=batch)
+    return {name: statistics.quantiles(values, n=10)[0] / 1e6 for name, values in taken.items()}
 
 
 def raw_sql(rr: ReactiveRecord, limit: int | None) -> Callable[[], Any]:
@@ -208,7 +187,7 @@ def measure_check(scoped: ReactiveRecord) -> dict[str, Any]:
 
 def measure_every_plugin(plain: ReactiveRecord, url: str) -> dict[str, Any]:
     """Scenario 3: the scoped read with every plugin and feature on vs no plugin."""
-    plugins = installed_first_party()
+    plugins = installed_first_party(FIRST_PARTY)
     features = {name: FIRST_PARTY[name] for name in plugins if name != "sqlalchemy"}
     with ReactiveRecord(
         database=url, models={"Job": job_model(features)}, plugins=plugins

@@ -15,8 +15,9 @@ import secrets
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from importlib.metadata import entry_points
 from pathlib import Path
 from typing import Any
 
@@ -60,16 +61,18 @@ def interleaved(
 
 
 def interleaved_rounds(
-    runs: dict[str, Callable[[], Any]], *, rounds: int = 7, number: int = 1
+    runs: Mapping[str, Callable[[], Any]], *, rounds: int = 7, number: int = 1, warmup: int = 1
 ) -> dict[str, list[float]]:
     """Every round's microseconds per call of each run, measured as :func:`interleaved`.
 
     For waits that vary by nature (a disk flush, a network round trip) the median round
     says what a call typically costs; the best round, what it costs at its luckiest.
+    Each run is called ``warmup`` times first (caches, prepared statements, connections).
     """
     samples: dict[str, list[float]] = {name: [] for name in runs}
     for run in runs.values():
-        run()
+        for _ in range(warmup):
+            run()
     enabled = gc.isenabled()
     gc.disable()
     try:
@@ -117,6 +120,12 @@ def postgresql_url() -> Iterator[str | None]:
             yield f"postgresql://{user}@{host}:{port}/{name}"
         finally:
             admin.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+
+
+def installed_first_party(names: Sequence[str]) -> list[str]:
+    """Those of the first-party plugin ``names`` installed here, in the order given."""
+    installed = {ep.name for ep in entry_points(group="reactive_record")}
+    return [name for name in names if name in installed]
 
 
 def databases() -> Iterator[tuple[str, str]]:
