@@ -209,6 +209,21 @@ def test_a_model_enabling_a_missing_plugin() -> None:
     assert "pip install rr-nosuch" in str(raised.value)
 
 
+@pytest.mark.parametrize("feature", ["activity", "permissions", "defaults"])
+def test_a_section_for_a_missing_first_party_plugin_names_it(tmp_path: Path, feature: str) -> None:
+    with pytest.raises(PluginNotInstalled) as raised:
+        ReactiveRecord("memory://", {"Job": {"fields": {"n": "integer"}, feature: {}}}, [])
+    assert raised.value.distribution == f"rr-{feature}"
+    assert f"models.Job.{feature} needs rr-{feature}" in str(raised.value)
+    (tmp_path / "pyproject.toml").write_text(
+        f'[tool.reactive-record]\ndatabase = "memory://"\nplugins = []\n'
+        f"[tool.reactive-record.{feature}]\n"
+    )
+    with pytest.raises(PluginNotInstalled) as raised:
+        ReactiveRecord.from_pyproject(tmp_path)
+    assert raised.value.what == f"tool.reactive-record.{feature}"
+
+
 def test_a_section_for_a_missing_plugin_is_an_unknown_key() -> None:
     with pytest.raises(ConfigError) as raised:
         ReactiveRecord("memory://", {"Job": {"fields": {"n": "integer"}, "nosuch": {}}})

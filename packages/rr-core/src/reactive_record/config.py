@@ -17,7 +17,7 @@ from marshmallow import RAISE, Schema, fields, pre_load, validate
 from marshmallow import ValidationError as SchemaError
 
 from .durations import parse_ttl
-from .errors import ConfigError
+from .errors import ConfigError, PluginNotInstalled
 from .model import FIELD_TYPES
 
 if sys.version_info >= (3, 11):
@@ -28,6 +28,14 @@ else:  # pragma: no cover - exercised on 3.10 only
 TABLE = "tool.reactive-record"
 DATABASE_ENV = "RR_DATABASE_URL"
 DEFAULT_DATABASE = "sqlite://"
+
+#: The first-party features: a section for one whose plugin is absent names the
+#: distribution to install; any other unknown key may be a misspelling.
+FIRST_PARTY_FEATURES = {
+    "activity": "rr-activity",
+    "permissions": "rr-permissions",
+    "defaults": "rr-defaults",
+}
 
 
 def find_pyproject(start: Path | None = None) -> Path | None:
@@ -204,8 +212,24 @@ def load(data: Mapping[str, Any], features: Iterable[str], prefix: str = TABLE) 
     try:
         result: dict[str, Any] = schema.load(dict(data), unknown=RAISE)
     except SchemaError as exc:
-        raise first_error(exc.messages, data, prefix) from None
+        missing = _missing_feature(exc.messages, prefix)
+        raise (missing or first_error(exc.messages, data, prefix)) from None
     return result
+
+
+def _missing_feature(messages: Any, prefix: str) -> PluginNotInstalled | None:
+    """A section of a first-party feature whose plugin is not installed, if any."""
+    sections = [(prefix, messages)]
+    models = messages.get("models") if isinstance(messages, Mapping) else None
+    if isinstance(models, Mapping):
+        for name, errors in models.items():
+            if isinstance(errors, Mapping):
+                sections.append((f"{prefix}.models.{name}", errors.get("value", {})))
+    for path, errors in sections:
+        for key in sorted(FIRST_PARTY_FEATURES):
+            if isinstance(errors, Mapping) and errors.get(key) == ["Unknown field."]:
+                return PluginNotInstalled(f"{path}.{key}", FIRST_PARTY_FEATURES[key])
+    return None
 
 
 def validate_section(
