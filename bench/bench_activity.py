@@ -143,6 +143,7 @@ def baseline_engine(rr: ReactiveRecord, url: str, flush: bool) -> sa.Engine:
     kind = engine.dialect.name
     if not flush:
         on_connect(store, NO_FLUSH[kind])
+        rr.store.close()  # the connection the store keeps for its next write, too
         on_connect(engine, NO_FLUSH[kind])
     elif kind == "sqlite":
         with store.connect() as connection:

@@ -73,6 +73,7 @@ def contenders(name: str, rr: ReactiveRecord, sync: bool) -> dict[str, Callable[
             raw.execute(NORMAL)
             relaxed(engine)
             relaxed(rr.store.engine)  # type: ignore[attr-defined]
+            rr.store.close()  # the connection the store keeps for its next write, too
     else:
         import psycopg
 

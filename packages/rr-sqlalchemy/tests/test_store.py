@@ -191,6 +191,43 @@ def test_a_failed_first_statement_leaves_the_pool_usable(rr: ReactiveRecord) -> 
     assert rr.models.Job.count() == 1
 
 
+def test_close_gives_every_connection_back_and_the_store_reopens(rr: ReactiveRecord) -> None:
+    for n in range(3):
+        rr.models.Job.create({"title": f"Fix {n}"})
+    store: Any = rr.store
+    assert store.engine.pool.checkedout() <= 1  # at most the one kept for the next write
+    rr.close()
+    assert store.engine.pool.checkedout() == 0
+    assert rr.models.Job.count() == 3
+
+
+def test_a_connection_the_server_dropped_is_not_handed_out_again(
+    rr: ReactiveRecord, sql_db_url: str
+) -> None:
+    if not sql_db_url.startswith("postgresql"):
+        pytest.skip("killing another session's connection is a PostgreSQL test")
+    import psycopg
+
+    rr.models.Job.create({"title": "Fix"})
+    store: Any = rr.store
+    url = store.engine.url
+    with psycopg.connect(
+        host=url.host, port=url.port, user=url.username, dbname="postgres", autocommit=True
+    ) as admin:
+        # All but the oldest connection (the test harness's own): the store's.
+        killed = admin.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s "
+            "AND backend_start > (SELECT min(backend_start) FROM pg_stat_activity "
+            "WHERE datname = %s)",
+            (url.database, url.database),
+        ).fetchall()
+    assert killed and all(ok for (ok,) in killed)
+    with pytest.raises(StoreError):
+        rr.models.Job.update(1, {"title": "Lost"})
+    assert rr.models.Job.update(1, {"title": "Kept"}).title == "Kept"
+    assert rr.models.Job.where(id=1).first().title == "Kept"  # type: ignore[union-attr]
+
+
 def test_an_unreachable_server_is_a_store_error() -> None:
     rr = ReactiveRecord(
         database="postgresql://someone:secret@127.0.0.1:1/nowhere",

@@ -180,7 +180,7 @@ class SqliteVersions(Watcher):
                     cursor.close()
                 key = id(connection.dbapi_connection)
             finally:
-                connection.close()
+                store._checkin(connection)
         with self._lock:
             if self._seen.get(key) != version:
                 self._seen[key] = version
