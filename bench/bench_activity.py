@@ -297,7 +297,7 @@ def report(name: str, result: dict[str, Any]) -> None:
     """Print one database's results as a short table."""
     print(f"\n{name}")
     for mode, update in result["single_field_update"].items():
-        judged = " (the targets' mode)" if mode == "durable" else ""
+        judged = ", the targets' mode" if mode == "durable" else ""
         print(f"  single-field update ({mode}{judged}):")
         for case, micro in update["microseconds"].items():
             ratio = update["ratio_vs_without_log"][case]
