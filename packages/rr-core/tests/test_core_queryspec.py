@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
-from typing import Any
+from typing import Any, NamedTuple
 
 import pytest
 from hypothesis import given, settings
@@ -115,6 +115,44 @@ def test_different_users_give_different_fingerprints(
         built_as_b = rr.models.Job.where(status="active")
     assert (built_as_a.spec.fingerprint == built_as_b.spec.fingerprint) is (a == b)
     assert built_as_a.spec.fingerprint != query.spec.fingerprint
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class SlotsUser:
+    id: int
+    role: str
+
+
+class NamedUser(NamedTuple):
+    user_id: int
+    tenant_id: int
+
+
+class PropertyUser:
+    def __init__(self, id: int, roles: list[str]) -> None:
+        self.id = id
+        self._roles = roles
+
+    @property
+    def role(self) -> str:
+        return self._roles[0]
+
+
+@pytest.mark.parametrize(
+    ("a", "b"),
+    [
+        (SlotsUser(1, "admin"), SlotsUser(1, "tech")),
+        (NamedUser(1, 10), NamedUser(1, 20)),
+        (PropertyUser(1, ["admin"]), PropertyUser(1, ["tech"])),
+    ],
+    ids=["slots-dataclass", "namedtuple", "property"],
+)
+def test_users_differing_only_in_slots_fields_or_properties_do_not_share(
+    static_rr: ReactiveRecord, a: object, b: object
+) -> None:
+    query = static_rr.models.Job.where(status="active")
+    assert query.as_user(a).spec.fingerprint != query.as_user(b).spec.fingerprint
+    assert query.as_user(a).spec.fingerprint == query.as_user(a).spec.fingerprint
 
 
 def test_meaning_changes_the_fingerprint(rr: ReactiveRecord) -> None:

@@ -65,13 +65,27 @@ def user_identity(user: Any) -> str | None:
         return None
     if user is SYSTEM:
         return "system"
-    if isinstance(user, Mapping):
-        attributes = dict(user)
-    elif hasattr(user, "__dict__"):
-        attributes = {k: v for k, v in vars(user).items() if not k.startswith("_")}
-    else:
-        attributes = {"id": user_id(user)}
-    return canonical_json({k: _plain(v) for k, v in attributes.items()})
+    attributes = dict(user) if isinstance(user, Mapping) else _public_attributes(user)
+    return canonical_json({str(k): _plain(v) for k, v in attributes.items()})
+
+
+def _public_attributes(user: object) -> dict[str, Any]:
+    """Every public, non-callable attribute of ``user``.
+
+    ``dir`` rather than ``vars``: a rule may read a property, a ``__slots__`` field or a
+    named tuple's field, and a user who differs only there must not share a result.
+    """
+    attributes: dict[str, Any] = {}
+    for name in dir(user):
+        if name.startswith("_"):
+            continue
+        try:
+            value = getattr(user, name)
+        except Exception:  # a property that cannot answer is not something rules read
+            continue
+        if not callable(value):
+            attributes[name] = value
+    return attributes
 
 
 def _plain(value: Any) -> Any:
