@@ -9,7 +9,7 @@ from typing import Any
 import sqlalchemy as sa
 from reactive_record import Model
 
-from .types import MYSQL, column_type, server_default
+from .types import MYSQL, SQLITE, column_type, server_default
 
 #: The longest identifier every supported database accepts (PostgreSQL: 63, MariaDB: 64).
 MAX_NAME = 63
@@ -98,6 +98,10 @@ def _add_table(
     options: dict[str, Any] = {}
     if kind == MYSQL:
         options = _both_prefixes({"engine": "InnoDB", "charset": "utf8mb4", "collate": collation})
+    elif kind == SQLITE and model.fields[model.primary_key].type == "integer":
+        # Without AUTOINCREMENT SQLite hands a destroyed row's id (the largest) to the next
+        # insert, which would inherit the old row's activity history and live subscribers.
+        options = {"sqlite_autoincrement": True}
     table = sa.Table(model.table, metadata, *columns, **options)
     declared = [tuple(ix) for ix in model.indexes]
     implied = [
