@@ -105,3 +105,9 @@ def test_hook_rr_checks_names_a_missing_log_table() -> None:
     assert "create_tables()" in problems[0]
     rr.create_tables()
     assert [p for p in rr.checks() if p.startswith("activity:")] == []
+
+
+def test_hook_rr_checks_is_silent_when_no_model_logs() -> None:
+    # Installing the plugin is not a problem; it needs its table once a model uses it.
+    rr = build({**JOB, "features": {}})
+    assert [p for p in rr.checks() if p.startswith("activity:")] == []

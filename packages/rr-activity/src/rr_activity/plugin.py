@@ -132,9 +132,9 @@ def with_activity_logs(query: Query[Any], limit: int | None = None) -> Query[Any
 
 @hookimpl
 def rr_checks(rr: ReactiveRecord) -> Iterable[str]:
-    """The log's table must exist."""
+    """The log's table must exist once a model logs its changes."""
     state = _state(rr)
-    if state is None:
+    if state is None or not state.models:
         return ()
     problems = []
     try:
