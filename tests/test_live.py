@@ -207,6 +207,34 @@ def test_find_by_follows_whichever_record_matches(rr: ReactiveRecord) -> None:
     assert live.data == created
 
 
+def test_unsubscribed_records_and_values_see_the_open_transactions_writes(
+    rr: ReactiveRecord,
+) -> None:
+    Job = rr.models.Job
+    job = Job.create({"title": "a", "status": "open"})
+    live, count = Job.find(job.id), Job.where(status="open").aggregate("count")
+    assert (live.data is not None and live.data.title, count.data) == ("a", 1)
+    with rr.transaction():
+        Job.update(job.id, {"title": "b"})
+        Job.create({"title": "c", "status": "open"})
+        # What a fresh read inside the transaction gives, not the record before it.
+        assert live.data is not None and live.data.title == "b"
+        assert count.data == 2 == Job.where(status="open").count()
+    assert live.data is not None and live.data.title == "b" and count.data == 2
+
+
+def test_unsubscribed_records_and_values_move_with_the_clock(
+    rr: ReactiveRecord, clock: Clock
+) -> None:
+    Job = rr.models.Job
+    job = Job.create({"title": "a", "created_at": START - dt.timedelta(minutes=50)})
+    live = Job.find_by(title="a", created_at={"gt": {"ago": "1h"}})
+    recent = Job.where(created_at={"gt": {"ago": "1h"}}).aggregate("count")
+    assert live.data == job and recent.data == 1
+    clock.now += dt.timedelta(minutes=11)  # no write, only time: "a" is 61 minutes old
+    assert live.data is None and recent.data == 0
+
+
 # -- live aggregates ---------------------------------------------------------------------
 
 

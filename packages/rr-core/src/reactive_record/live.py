@@ -20,6 +20,7 @@ from dataclasses import replace
 from functools import partial
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
+from . import conditions as cond
 from .dispatcher import (
     CallTask,
     CommitTask,
@@ -177,6 +178,7 @@ class LiveRecord(Generic[R]):
         self.query = query
         self._record: R | None = None
         self._version = -1
+        self._moving = cond.has_relative_time(query.spec.where)
         self.refresh()
 
     @property
@@ -185,7 +187,7 @@ class LiveRecord(Generic[R]):
         shared = self._owner.cached(self.query)
         if shared is not None:
             return shared[0] if shared else None  # type: ignore[return-value]
-        if not self._owner.current(self._version):
+        if self._moving or not self._owner.current(self._version):
             self.refresh()
         return self._record
 
@@ -222,6 +224,7 @@ class LiveValue:
         self.field = field
         self._value: Any = None
         self._version = -1
+        self._moving = cond.has_relative_time(query.spec.where)
 
     @property
     def data(self) -> Any:
@@ -230,7 +233,7 @@ class LiveValue:
         shared = owner.shared_value(self)
         if shared is not _UNSET:
             return shared
-        if not owner.current(self._version):
+        if self._moving or not owner.current(self._version):
             version = owner.version if not owner.engine.in_transaction else -1
             self._value = owner.compute_value(self)
             self._version = version
@@ -479,8 +482,16 @@ class LiveQueries:
         return _UNSET if served is None else served[1]
 
     def current(self, version: int) -> bool:
-        """Whether nothing can have changed since ``version`` was read (lazily live reads)."""
-        return version == self.version and self.dispatcher.idle and self.provably_fresh()
+        """Whether nothing can have changed since ``version`` was read (lazily live reads).
+
+        Never inside a transaction: its own writes are not yet in the version count.
+        """
+        return (
+            version == self.version
+            and not self.engine.in_transaction
+            and self.dispatcher.idle
+            and self.provably_fresh()
+        )
 
     def _served(self, key: str) -> tuple[Live, Any] | None:
         """The cached result under ``key`` and its data, if it may be served now: provably
