@@ -31,6 +31,8 @@ MODELS: dict[str, Any] = {
             "priority": "integer",
             "client_id": "integer",
             "lock_version": "integer",
+            "score": "float",
+            "meta": "json",
         },
         "has_many": {"tasks": {"model": "Task", "foreign_key": "job_id"}},
         "scopes": {
@@ -138,6 +140,33 @@ def test_wrong_value_type_in_a_write_is_a_validation_error(rr: ReactiveRecord) -
         "client_id": ["'seven' is not a valid integer"],
     }
     fails(rr, lambda m: m.Job.update(1, {"priority": [1]}), ValidationError, "priority")
+
+
+UNSTORABLE: list[tuple[dict[str, Any], str]] = [
+    ({"priority": 2**70}, "outside the 64-bit range"),
+    ({"priority": -(2**63) - 1}, "outside the 64-bit range"),
+    ({"score": float("nan")}, "NaN and infinity cannot be stored"),
+    ({"score": "-inf"}, "NaN and infinity cannot be stored"),
+    ({"score": 10**400}, "is not a valid float"),
+    ({"meta": {"tags": {"a", "b"}}}, "Object of type set is not JSON serializable"),
+    ({"meta": {"ratio": float("inf")}}, "not JSON compliant"),
+]
+
+
+@pytest.mark.parametrize(("values", "says"), UNSTORABLE, ids=lambda v: str(v)[:30])
+def test_values_no_database_stores_are_validation_errors(
+    rr: ReactiveRecord, values: dict[str, Any], says: str
+) -> None:
+    # Caught before the driver, the same on every database: SQLite would store NaN as
+    # NULL and overflow on 2**70, PostgreSQL would keep NaN, MariaDB refuses both.
+    (name,) = values
+    for write in (
+        lambda m: m.Job.create({"title": "New", **values}),
+        lambda m: m.Job.update(1, values),
+    ):
+        error = fails(rr, write, ValidationError, name, says)
+        assert isinstance(error, ValidationError) and list(error.messages) == [name]
+    assert rr.models.Job.where(priority=2**63 - 1).count() == 0  # the limits themselves work
 
 
 def test_a_missing_scope_parameter(rr: ReactiveRecord) -> None:

@@ -93,3 +93,22 @@ def test_close_releases_the_data(build_rr: Build) -> None:
     rr.close()
     with pytest.raises(StoreError):
         rr.models.Client.count()
+
+
+def test_json_values_share_nothing_with_callers() -> None:
+    # As with a database: changing a dict after writing it, or one read back, changes
+    # nothing stored.
+    models = {"Job": {"fields": {"meta": "json"}}}
+    with ReactiveRecord("memory://", models, plugins=[]) as rr:
+        rr.create_tables()
+        jobs = rr.models.Job
+        sent = {"tags": ["a"], "nested": {"n": 1}}
+        created = jobs.create({"meta": sent})
+        sent["tags"].append("b")
+        created.meta["nested"]["n"] = 2
+        jobs.find(created.id).data.meta["tags"].append("c")  # type: ignore[union-attr]
+        jobs.all()[0].meta["nested"]["n"] = 3
+        updated = jobs.update(created.id, {"meta": sent})
+        sent["tags"].clear()
+        updated.meta["tags"].append("d")
+        assert jobs.pluck("meta") == [{"tags": ["a", "b"], "nested": {"n": 1}}]

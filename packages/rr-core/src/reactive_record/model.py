@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
+import math
 import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -25,16 +27,31 @@ FIELD_TYPES = (
 )
 
 
+class _Unstorable(ValueError):
+    """A value of the right type that no database stores; its text says why."""
+
+
+#: The range of a 64-bit signed integer column (SQLite INTEGER, BIGINT elsewhere).
+INT_MIN, INT_MAX = -(2**63), 2**63 - 1
+
+
 def _to_int(value: Any) -> int:
     if isinstance(value, bool) or not isinstance(value, (int, str)):
         raise TypeError
-    return int(value)
+    result = int(value)
+    if not INT_MIN <= result <= INT_MAX:
+        raise _Unstorable("outside the 64-bit range every database stores")
+    return result
 
 
 def _to_float(value: Any) -> float:
     if isinstance(value, bool) or not isinstance(value, (int, float, str, Decimal)):
         raise TypeError
-    return float(value)
+    result = float(value)
+    if not math.isfinite(result):
+        # SQLite would store NaN as NULL and MariaDB refuses it: no database keeps it as is.
+        raise _Unstorable("NaN and infinity cannot be stored")
+    return result
 
 
 def _to_decimal(value: Any) -> Decimal:
@@ -97,7 +114,13 @@ def _to_uuid(value: Any) -> uuid.UUID:
 
 
 def _to_json(value: Any) -> Any:
-    return value
+    # The value as a database gives it back: a deep copy through JSON text, so a caller's
+    # later change to its dict reaches no stored row, and what JSON cannot hold (a set, a
+    # Decimal, NaN) is refused here, not by the driver.
+    try:
+        return json.loads(json.dumps(value, allow_nan=False))
+    except (TypeError, ValueError) as exc:
+        raise _Unstorable(str(exc)) from exc
 
 
 COERCERS: dict[str, Callable[[Any], Any]] = {
@@ -133,9 +156,10 @@ class Field:
             return None
         try:
             return COERCERS[self.type](value)
-        except (TypeError, ValueError) as exc:
+        except (TypeError, ValueError, OverflowError) as exc:
+            reason = f" ({exc})" if isinstance(exc, _Unstorable) else ""
             raise InvalidQuery(
-                f"{model}.{self.name} is {self.type}: {value!r} is not a valid {self.type}",
+                f"{model}.{self.name} is {self.type}: {value!r} is not a valid {self.type}{reason}",
                 model=model,
                 field=self.name,
             ) from exc

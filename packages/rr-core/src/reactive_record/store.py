@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import itertools
 import threading
 import uuid
@@ -187,20 +188,33 @@ class MemoryStore:
         return related
 
 
+def detached(model: Model, row: Mapping[str, Any]) -> Row:
+    """A copy of ``row`` that shares nothing mutable with it (JSON values copied deeply).
+
+    What a database gives: neither the caller's dict nor a stored row can change the other.
+    """
+    out = dict(row)
+    for name, field in model.fields.items():
+        if field.type == "json" and out.get(name) is not None:
+            out[name] = copy.deepcopy(out[name])
+    return out
+
+
 def _matching(store: MemoryStore, tables: Mapping[str, dict[Any, Row]], plan: Plan) -> list[Row]:
+    """The stored rows themselves (never handed out: see ``_select``)."""
     model = plan.model
     where = plan.where
     related = store.related(tables)
     rows = store._table(tables, model).values()
     if where == cond.TRUE:
-        return [dict(r) for r in rows]
-    return [dict(r) for r in rows if cond.matches(where, r, model, related)]
+        return list(rows)
+    return [r for r in rows if cond.matches(where, r, model, related)]
 
 
 def _select(store: MemoryStore, tables: Mapping[str, dict[Any, Row]], plan: Plan) -> list[Row]:
     rows = sort_rows(_matching(store, tables, plan), plan.order)
     end = None if plan.limit is None else plan.offset + plan.limit
-    return rows[plan.offset : end]
+    return [detached(plan.model, r) for r in rows[plan.offset : end]]
 
 
 def _count(store: MemoryStore, tables: Mapping[str, dict[Any, Row]], plan: Plan) -> int:
@@ -226,7 +240,7 @@ class MemoryTransaction:
 
     def read(self, model: Model, key: Any, lock: bool = False) -> Row | None:
         row = self.store._table(self._view(), model).get(key)
-        return dict(row) if row is not None else None
+        return detached(model, row) if row is not None else None
 
     def fetch(self, plan: Plan) -> list[Row]:
         return _select(self.store, self._view(), plan)
@@ -246,7 +260,7 @@ class MemoryTransaction:
         if current is None:
             raise StoreError(f"{model.name} {change.key!r} vanished during the update")
         row = dict(current)
-        values = dict(change.after)
+        values = detached(model, change.after)
         lock = model.lock_field
         if lock is not None:
             expected = values.pop(lock, current.get(lock))
@@ -264,14 +278,14 @@ class MemoryTransaction:
                 raise StoreError(f"{model.name} {key!r} already exists (primary key)")
             del table[change.key]
         table[key] = row
-        return dict(row)
+        return detached(model, row)
 
     def insert(self, model: Model, values: Mapping[str, Any], read_back: bool = True) -> Row:
         # Rows here are always as stored: read_back changes nothing.
         table = self._writable(model)
         # As SQL: coerced values, and a column default where the value is absent (not
         # where it is NULL).
-        row = model.row_as_sent(model.coerce_values(values))
+        row = detached(model, model.row_as_sent(model.coerce_values(values)))
         pk = model.primary_key
         if row.get(pk) is None:
             if model.fields[pk].type == "uuid":
@@ -289,4 +303,4 @@ class MemoryTransaction:
             if row[name] is None and not field.null and name != pk:
                 raise StoreError(f"{model.name}.{name} may not be NULL (NOT NULL constraint)")
         table[row[pk]] = row
-        return dict(row)
+        return detached(model, row)
