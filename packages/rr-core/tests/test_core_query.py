@@ -43,6 +43,16 @@ def test_one_raises_for_none_and_for_many(seeded: ReactiveRecord) -> None:
         seeded.models.Job.where(status="active").one()
 
 
+def test_first_one_and_exists_keep_the_querys_limit_and_offset(seeded: ReactiveRecord) -> None:
+    active = seeded.models.Job.where(status="active").order("title")  # Audit, Fix boiler
+    assert not active.limit(0).exists() and active.limit(0).first() is None
+    assert not active.offset(2).exists() and active.offset(1).exists()
+    assert active.offset(1).first().title == "Fix boiler"  # type: ignore[union-attr]
+    assert active.limit(1).one().title == "Audit"  # one of the one row the query reads
+    with pytest.raises(RecordNotFound):
+        active.limit(0).one()
+
+
 def test_pluck_checks_its_fields(seeded: ReactiveRecord) -> None:
     with pytest.raises(UnknownField, match="'titel'"):
         seeded.models.Job.pluck("titel")

@@ -198,3 +198,12 @@ def test_an_undeclared_action_is_a_mistake_not_a_deny(rr: ReactiveRecord) -> Non
     with pytest.raises(InvalidQuery, match="no action 'udpate'"):
         rr_permissions.allowed(rr, ALICE, "udpate", "Job")
     assert rr.authorize(ALICE, "udpate", rr.model_definition("Job"), None) is False
+
+
+def test_plucking_a_hidden_field_is_permission_denied(rr: ReactiveRecord) -> None:
+    jobs = rr.models.Job.as_user(TOM)
+    assert jobs.pluck("title")  # what the technician sees
+    with pytest.raises(PermissionDenied, match=r"not allowed to read Job: secret_note") as caught:
+        jobs.pluck("title", "secret_note")
+    assert caught.value.field == "secret_note"
+    assert rr.models.Job.as_user(ALICE).pluck("secret_note")  # not hidden from an admin

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from . import conditions as cond
 from .actors import current_user, user_identity
-from .errors import InvalidQuery, PluginNotInstalled, RecordNotFound
+from .errors import InvalidQuery, PermissionDenied, PluginNotInstalled, RecordNotFound
 from .records import Record
 
 if TYPE_CHECKING:
@@ -223,12 +223,12 @@ class Query(Generic[R]):
 
     def first(self) -> R | None:
         """The first record, or None."""
-        found = self.limit(1).all()
+        found = self._at_most(1).all()
         return found[0] if found else None
 
     def one(self) -> R:
         """The only record: raises RecordNotFound for none and InvalidQuery for several."""
-        found = self.limit(2).all()
+        found = self._at_most(2).all()
         if not found:
             raise RecordNotFound(self._model.name, condition=cond.to_data(self.spec.where))
         if len(found) > 1:
@@ -252,8 +252,13 @@ class Query(Generic[R]):
         return self._engine.count(self)
 
     def exists(self) -> bool:
-        """Whether any record matches."""
+        """Whether any record matches (limit and offset applied)."""
         return self.first() is not None
+
+    def _at_most(self, count: int) -> Query[R]:
+        """This query reading at most ``count`` rows, a tighter limit of its own kept."""
+        limit = self.spec.limit
+        return self.limit(count if limit is None else min(count, limit))
 
     def pluck(self, *names: str) -> list[Any]:
         """The values of one field (a list) or of several (a list of tuples)."""
@@ -262,6 +267,12 @@ class Query(Generic[R]):
         if not names:
             raise InvalidQuery("pluck() needs at least one field name")
         rows = self.all()
+        for row in rows[:1]:
+            for name in names:
+                if name not in row:  # a plugin hid the field from this reader
+                    raise PermissionDenied(
+                        "read", self._model.name, field=name, rule=f"{name} is hidden"
+                    )
         if len(names) == 1:
             return [row[names[0]] for row in rows]
         return [tuple(row[n] for n in names) for row in rows]
