@@ -33,10 +33,12 @@ MODELS: dict[str, Any] = {
             "lock_version": "integer",
             "score": "float",
             "meta": "json",
+            "created_at": "datetime",
         },
         "has_many": {"tasks": {"model": "Task", "foreign_key": "job_id"}},
         "scopes": {
-            "by_client": {"params": ["client_id"], "where": {"client_id": {"param": "client_id"}}}
+            "by_client": {"params": ["client_id"], "where": {"client_id": {"param": "client_id"}}},
+            "below": {"params": ["priority"], "where": {"priority": {"lt": {"param": "priority"}}}},
         },
     },
     "Task": {"fields": {"job_id": "integer", "title": {"type": "string", "length": 100}}},
@@ -171,6 +173,29 @@ def test_values_no_database_stores_are_validation_errors(
 
 def test_a_missing_scope_parameter(rr: ReactiveRecord) -> None:
     fails(rr, lambda m: m.Job.by_client().all(), InvalidQuery, "by_client()", "client_id")
+
+
+def test_a_scope_parameter_given_a_list(rr: ReactiveRecord) -> None:
+    # Where the scope compares one value, a list means IN, as {"client_id": [...]} does.
+    jobs = rr.models.Job
+    jobs.update(1, {"client_id": 7})
+    assert jobs.by_client(client_id=[7, 8]).pluck("id") == [1]
+    assert jobs.by_client(client_id=[]).count() == 0
+    fails(rr, lambda m: m.Job.below(priority=[1, 2]).all(), InvalidQuery, "Job.priority lt")
+
+
+def test_a_relative_time_too_far_back(rr: ReactiveRecord) -> None:
+    fails(
+        rr,
+        lambda m: m.Job.where(created_at={"gt": {"ago": "99999999999d"}}).all(),
+        InvalidQuery,
+        "longer than the 1000 years",
+    )
+
+
+@pytest.mark.parametrize("values", [None, [("status", "x")], "status=x"])
+def test_update_all_takes_a_mapping(rr: ReactiveRecord, values: Any) -> None:
+    fails(rr, lambda m: m.Job.update_all(values), InvalidQuery, "Job.update_all()", "mapping")
 
 
 def test_a_stale_lock_version(rr: ReactiveRecord) -> None:

@@ -311,6 +311,10 @@ def has_relative_time(node: Node) -> bool:
     return has_relative_time(node.condition)
 
 
+#: What ``eq`` / ``ne`` become when a parameter brings a list.
+LIST_FORMS = {"eq": "in", "ne": "not_in"}
+
+
 def bind(
     node: Node,
     model: Model,
@@ -361,6 +365,17 @@ def bind(
                 resolved = resolve(current, item.field, item.value)
                 if item.op in ("in", "not_in") and not isinstance(resolved, tuple):
                     resolved = (resolved,)
+                elif isinstance(resolved, tuple) and item.op in LIST_FORMS:
+                    # A parameter given a list where the scope compares one value: as a
+                    # list written in place, ``{"field": [...]}`` means IN.
+                    return Compare(item.field, LIST_FORMS[item.op], resolved)
+                elif isinstance(resolved, tuple) and item.op != "between":
+                    raise InvalidQuery(
+                        f"{current.name}.{item.field} {item.op} compares one value, "
+                        f"not the list {list(resolved)!r}",
+                        model=current.name,
+                        field=item.field,
+                    )
             return Compare(item.field, item.op, resolved)
         if isinstance(item, And):
             return And(tuple(walk(current, i) for i in item.items))

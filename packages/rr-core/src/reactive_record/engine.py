@@ -555,10 +555,7 @@ class Engine:
         """One create, update or destroy through every write phase, in a transaction."""
         model = handle.model
         acting = self._user(user)
-        if not isinstance(values, Mapping):
-            raise InvalidQuery(
-                f"{model.name}.{operation}() takes a mapping of values, not {values!r}"
-            )
+        _check_values(model, operation, values)
         if key is not None:
             key = model.field(model.primary_key).coerce(key, model.name)
         if self._tx.get() is None:
@@ -574,6 +571,7 @@ class Engine:
         """``update_all`` / ``destroy_all``: the pipeline once per matching row, one transaction."""
         model = query.model
         acting = self._user(user)
+        _check_values(model, f"{operation}_all", values)
         action = "update" if operation == "update" else "destroy"
         spec = query.spec.with_option("action", action)
         if spec.option("user") is None and acting is not None:
@@ -706,3 +704,9 @@ def _broken(cause: BaseException) -> ReactiveRecordError:
         "the transaction was rolled back: a write inside it failed after writing rows "
         f"({type(cause).__name__}: {cause}); nothing of the transaction was kept"
     )
+
+
+def _check_values(model: Model, call: str, values: object) -> None:
+    """A write's values must be a mapping (before anything is read or written)."""
+    if not isinstance(values, Mapping):
+        raise InvalidQuery(f"{model.name}.{call}() takes a mapping of values, not {values!r}")
