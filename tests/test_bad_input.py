@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import textwrap
 from collections.abc import Callable
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -34,7 +35,10 @@ MODELS: dict[str, Any] = {
             "score": "float",
             "meta": "json",
             "created_at": "datetime",
+            "amount": {"type": "decimal", "precision": 6, "scale": 2},
+            "hours": {"type": "decimal", "precision": 3},
         },
+        "validations": {"amount": {"numericality": {"gte": 0.1}}},
         "has_many": {"tasks": {"model": "Task", "foreign_key": "job_id"}},
         "scopes": {
             "by_client": {"params": ["client_id"], "where": {"client_id": {"param": "client_id"}}},
@@ -169,6 +173,32 @@ def test_values_no_database_stores_are_validation_errors(
         error = fails(rr, write, ValidationError, name, says)
         assert isinstance(error, ValidationError) and list(error.messages) == [name]
     assert rr.models.Job.where(priority=2**63 - 1).count() == 0  # the limits themselves work
+
+
+DIGITS: list[tuple[dict[str, Any], str]] = [
+    ({"amount": "1.234"}, "must have at most 2 decimal places"),
+    ({"amount": "10000"}, "must have at most 4 digits before the decimal point"),
+    ({"amount": "0.09"}, "must be greater than or equal to 0.1"),
+    ({"hours": "1000"}, "must have at most 3 digits before the decimal point"),
+    ({"hours": "1.5"}, "must be a whole number"),
+]
+
+
+@pytest.mark.parametrize(("values", "says"), DIGITS, ids=lambda v: str(v)[:30])
+def test_decimals_beyond_their_precision_or_scale(
+    rr: ReactiveRecord, values: dict[str, Any], says: str
+) -> None:
+    # PostgreSQL would round the places and refuse the digits; SQLite would keep both.
+    (name,) = values
+    fails(rr, lambda m: m.Job.create({"title": "New", **values}), ValidationError, name, says)
+
+
+def test_decimals_within_precision_and_scale_are_kept_exactly(rr: ReactiveRecord) -> None:
+    jobs = rr.models.Job
+    job = jobs.create({"title": "New", "amount": "0.10", "hours": "999"})
+    assert (job.amount, job.hours) == (Decimal("0.1"), Decimal(999))
+    assert jobs.update(job.id, {"amount": "9999.99"}).amount == Decimal("9999.99")
+    assert jobs.find(job.id).data.amount == Decimal("9999.99")  # type: ignore[union-attr]
 
 
 def test_a_missing_scope_parameter(rr: ReactiveRecord) -> None:

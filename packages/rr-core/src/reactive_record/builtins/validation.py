@@ -10,6 +10,7 @@ from __future__ import annotations
 import operator
 import re
 from collections.abc import Callable, Mapping
+from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from marshmallow import EXCLUDE, Schema, fields, validate
@@ -21,7 +22,7 @@ from ..hookspecs import hookimpl
 if TYPE_CHECKING:
     from ..core import ReactiveRecord
     from ..engine import Change
-    from ..model import Model
+    from ..model import Field, Model
 
 EXTENSION = "core.validation"
 BLANK = "can't be blank"
@@ -55,8 +56,35 @@ def _numericality(rules: Mapping[str, Any]) -> Any:
             raise SchemaError("must be an integer")
         for op, text, test in _BOUNDS:
             bound = rules.get(op)
+            if isinstance(value, Decimal) and isinstance(bound, float):
+                bound = Decimal(repr(bound))  # 0.1 as written, not the float just above it
             if bound is not None and not test(value, bound):
                 raise SchemaError(f"must be {text} {bound:g}")
+        return True
+
+    return check
+
+
+def _digits(field: Field) -> Any:
+    """A decimal's declared precision and scale, as NUMERIC(p, s) holds them.
+
+    Checked here so every store agrees: PostgreSQL would round extra places and refuse
+    extra digits, SQLite and the MemoryStore would keep both.
+    """
+    scale = field.scale if field.scale is not None else 0 if field.precision else None
+    whole = None if field.precision is None else field.precision - (scale or 0)
+
+    def check(value: Any) -> bool:
+        if not isinstance(value, Decimal):
+            return True
+        exponent = value.normalize().as_tuple().exponent
+        places = -exponent if isinstance(exponent, int) and exponent < 0 else 0
+        if scale is not None and places > scale:
+            raise SchemaError(
+                f"must have at most {scale} decimal places" if scale else "must be a whole number"
+            )
+        if whole is not None and abs(value) >= Decimal(10) ** whole:
+            raise SchemaError(f"must have at most {whole} digits before the decimal point")
         return True
 
     return check
@@ -102,6 +130,8 @@ def schema_for(model: Model) -> Schema:
             validators.append(_allow_none(validate.OneOf(rules["inclusion"])))
         if "exclusion" in rules:
             validators.append(_allow_none(validate.NoneOf(rules["exclusion"])))
+        if field.type == "decimal" and (field.precision or field.scale is not None):
+            validators.append(_digits(field))
         if "numericality" in rules:
             validators.append(_numericality(rules["numericality"]))
         if "format" in rules:
