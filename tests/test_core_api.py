@@ -218,6 +218,36 @@ def test_writes_and_cascades(rr: ReactiveRecord) -> None:
     assert list(raised.value.messages) == ["status"]
 
 
+KEYED: dict[str, Any] = {
+    "Item": {"fields": {"name": "string"}},
+    "Code": {"fields": {"code": {"type": "string", "primary_key": True}, "name": "string"}},
+}
+
+
+def test_generated_ids_are_never_reused_and_pass_explicit_ones(make_rr: Make, db_url: str) -> None:
+    # SQLite without AUTOINCREMENT would reuse a destroyed largest id, and PostgreSQL's
+    # sequence ignores explicit ids: either way a new record would collide with, or
+    # inherit the history and subscribers of, another.
+    plugins = [] if db_url.startswith("memory") else ["sqlalchemy"]
+    items = make_rr(db_url, KEYED, plugins).models.Item
+    first, last = items.create({"name": "first"}), items.create({"name": "last"})
+    items.destroy(last.id)
+    assert items.create({"name": "new"}).id == last.id + 1
+    items.destroy(first.id)
+    items.create({"id": 10, "name": "imported"})
+    items.create({"id": 7, "name": "imported"})  # never moves the ids back
+    assert items.create({"name": "next"}).id == 11
+    assert items.pluck("id") == [last.id + 1, 7, 10, 11]
+
+
+def test_only_integer_keys_are_generated(make_rr: Make, db_url: str) -> None:
+    plugins = [] if db_url.startswith("memory") else ["sqlalchemy"]
+    codes = make_rr(db_url, KEYED, plugins).models.Code
+    with pytest.raises(StoreError, match="code"):
+        codes.create({"name": "no key"})
+    assert codes.create({"code": "A1", "name": "keyed"}).code == "A1" and codes.count() == 1
+
+
 def test_transactions(rr: ReactiveRecord) -> None:
     jobs = rr.models.Job
     with rr.transaction():

@@ -91,17 +91,6 @@ def test_destroy_and_missing_records(rr: ReactiveRecord) -> None:
         rr.models.Job.update(job.id, {"status": "x"})
 
 
-def test_a_destroyed_records_id_is_never_handed_out_again(rr: ReactiveRecord) -> None:
-    # SQLite without AUTOINCREMENT reuses the largest rowid once its row is gone; the
-    # new record would inherit the old one's history and live subscribers.
-    jobs = rr.models.Job
-    first, last = jobs.create({"title": "First"}), jobs.create({"title": "Last"})
-    jobs.destroy(last.id)
-    assert jobs.create({"title": "New"}).id == last.id + 1
-    jobs.destroy(first.id)
-    assert jobs.pluck("id") == [last.id + 1]
-
-
 def test_a_transaction_rolls_back_on_an_exception(rr: ReactiveRecord) -> None:
     with pytest.raises(RuntimeError), rr.transaction():
         rr.models.Job.create({"title": "Gone"})

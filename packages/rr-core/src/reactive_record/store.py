@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import copy
-import itertools
 import threading
 import uuid
 from collections.abc import Iterator, Mapping, Sequence
@@ -125,14 +124,16 @@ class MemoryStore:
         self.url = url
         self._tables: dict[str, dict[Any, Row]] = {}
         self._models: dict[str, Model] = {}
-        self._sequences: dict[str, Iterator[int]] = {}
+        #: Each table's next generated id: like a database sequence, never reused and
+        #: moved past an id inserted explicitly.
+        self._next_ids: dict[str, int] = {}
         self._write_lock = threading.RLock()
 
     def create_tables(self, models: Sequence[Model]) -> None:
         for model in models:
             self._models[model.name] = model
             self._tables.setdefault(model.table, {})
-            self._sequences.setdefault(model.table, itertools.count(1))
+            self._next_ids.setdefault(model.table, 1)
 
     def _table(self, tables: Mapping[str, dict[Any, Row]], model: Model) -> dict[Any, Row]:
         try:
@@ -288,15 +289,20 @@ class MemoryTransaction:
         row = detached(model, model.row_as_sent(model.coerce_values(values)))
         pk = model.primary_key
         if row.get(pk) is None:
-            if model.fields[pk].type == "uuid":
+            kind = model.fields[pk].type
+            if kind == "uuid":
                 row[pk] = uuid.uuid4()
+            elif kind != "integer":  # as SQL: only integer keys are generated
+                raise StoreError(f"{model.name}.{pk} may not be NULL (NOT NULL constraint)")
             else:
-                sequence = self.store._sequences[model.table]
-                row[pk] = next(sequence)
+                row[pk] = self.store._next_ids[model.table]
                 while row[pk] in table:
-                    row[pk] = next(sequence)
+                    row[pk] += 1
         elif row[pk] in table:
             raise StoreError(f"{model.name} {row[pk]!r} already exists (primary key)")
+        if isinstance(row[pk], int):
+            next_ids = self.store._next_ids
+            next_ids[model.table] = max(next_ids[model.table], row[pk] + 1)
         if model.lock_field is not None and row.get(model.lock_field) is None:
             row[model.lock_field] = 0
         for name, field in model.fields.items():

@@ -34,6 +34,13 @@ Row = dict[str, Any]
 #: How many compiled statement shapes a store keeps.
 MAX_STATEMENTS = 2048
 
+#: PostgreSQL: an id inserted explicitly does not move the column's sequence, so the next
+#: generated id would collide with it; this moves the sequence past it (never back).
+ADVANCE_SEQUENCE = (
+    "SELECT setval(seq::regclass, %s) FROM (SELECT pg_get_serial_sequence(%s, %s) AS seq) AS s"
+    " WHERE seq IS NOT NULL AND %s > coalesce(pg_sequence_last_value(seq::regclass), 0)"
+)
+
 
 class SqlStore:
     """A SQL database as a ReactiveRecord store.
@@ -407,6 +414,13 @@ class SqlTransaction:
             raise self.store.error(what, exc) from exc
         return statement.rows(rows)
 
+    def _advance_sequence(self, model: Model, inserted: int) -> None:
+        table = '"' + model.table.replace('"', '""') + '"'
+        try:
+            self.cursor.execute(ADVANCE_SEQUENCE, (inserted, table, model.primary_key, inserted))
+        except self.store._errors as exc:
+            raise self.store.error(f"advancing the id sequence of {model.table}", exc) from exc
+
     def read(self, model: Model, key: Any, lock: bool = False) -> Row | None:
         """The row with primary key ``key`` (``SELECT ... FOR UPDATE`` when ``lock``)."""
         store = self.store
@@ -498,7 +512,8 @@ class SqlTransaction:
         store = self.store
         row = model.coerce_values(values)
         pk = model.primary_key
-        if row.get(pk) is None:
+        given = row.get(pk)
+        if given is None:
             row.pop(pk, None)
             if model.fields[pk].type == "uuid":
                 row[pk] = uuid.uuid4()
@@ -519,6 +534,8 @@ class SqlTransaction:
         params = [row[name] for name in columns]
         if returning:
             rows = self._rows(what, statement, params)
+            if isinstance(given, int) and store.kind == POSTGRESQL:
+                self._advance_sequence(model, given)
             return rows[0]
         cursor = self._run(what, statement, params)
         if blind:
