@@ -226,3 +226,5 @@ def test_cli_verify_and_log(make_rr: Make, sql_db_url: str, tmp_path: Path) -> N
     assert "update by 7" in result.stdout and "priority: 3 -> 4" in result.stdout
     result = run_cli(tmp_path, sql_db_url, "activity", "log", "Nope", "1")
     assert result.exit_code == 2 and "Nope" in result.output
+    result = run_cli(tmp_path, sql_db_url, "activity", "verify", "--model", "Nope")
+    assert result.exit_code == 2 and "'Nope' is not valid" in result.output

@@ -26,7 +26,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from reactive_record import Change, ConfigError, ReactiveRecord, Record
+from reactive_record import Change, ConfigError, InvalidQuery, ReactiveRecord, Record
 
 from .codec import canonical_json, json_safe
 from .settings import KEY_ENV, secret_key
@@ -274,9 +274,15 @@ def _emptied(
 
 
 def _chained(rr: ReactiveRecord, model: str | None) -> Any:
-    query = state_of(rr).logs.unscoped().with_options(**{RAW_OPTION: True})
+    state = state_of(rr)
+    query = state.logs.unscoped().with_options(**{RAW_OPTION: True})
     query = query.where(sequence={"ne": None})
-    return query if model is None else query.where(entity_type=model)
+    if model is None:
+        return query
+    if state.activity(model) is None:
+        rr.model_definition(model)  # an unknown model is a ConfigError naming the models
+        raise InvalidQuery(f"{model} does not keep an activity log (features.activity is off)")
+    return query.where(entity_type=model)
 
 
 def _batches(chains: Iterable[list[Record]], size: int) -> Iterator[list[list[Record]]]:
