@@ -84,6 +84,19 @@ def test_a_destroyed_records_history_stays_with_its_tenant(rr: ReactiveRecord) -
     assert rr_activity.history(rr, "Job", 2, user=ALICE) == ()
 
 
+def test_a_handles_bound_user_and_unscoped_read_are_kept(rr: ReactiveRecord) -> None:
+    # rr.models.Job.as_user(alice) says who reads, as the user= argument does.
+    jobs = rr.models.Job
+    assert rr_activity.history(jobs.as_user(ALICE), 2) == ()
+    assert len(rr_activity.history(jobs.as_user(NINA), 2)) == 2
+    assert len(rr_activity.history(jobs.as_user(ALICE).unscoped(), 2)) == 2
+    assert rr_activity.version_at(jobs.as_user(ALICE), 2, rr.clock()) is None
+    first = rr_activity.history(rr, "Job", 1, user=ALICE)[-1]
+    with pytest.raises(PermissionDenied):
+        rr_activity.revert(jobs.as_user(GUEST), 1, to=first.id)
+    assert len(rr.models.ActivityLog.unscoped().all()) == 4
+
+
 def test_client_entries_for_another_tenants_record_are_refused(rr: ReactiveRecord) -> None:
     theirs = rr.models.Job.unscoped().where(id=2).one()
     entry = rr_activity.generate(rr, theirs, {"status": "done"}, ALICE)

@@ -54,6 +54,13 @@ def _target(
     return rr, model, tail
 
 
+def _handle_user(target: tuple[Any, ...], user: Any) -> Any:
+    """``user``, else the user a handle was bound to (``rr.models.Job.as_user(alice)``)."""
+    if user is None and target and isinstance(target[0], Query):
+        return target[0].spec.option("user")
+    return user
+
+
 def _key(activity: ModelActivity, key: Any) -> Any:
     model = activity.model
     return model.field(model.primary_key).coerce(key, model.name)
@@ -100,6 +107,8 @@ def history(
     :param unscoped: An operator's read that bypasses read scoping.
     """
     rr, model, (key,) = _target("history", target, 1)
+    user = _handle_user(target, user)
+    unscoped = unscoped or (isinstance(model, Query) and bool(model.spec.option("unscoped")))
     state = state_of(rr)
     activity = _activity(state, model)
     query = state.logs.where(entity_type=activity.model.name, entity_id=str(_key(activity, key)))
@@ -169,6 +178,7 @@ def version_at(*target: Any, user: Any = None) -> Record | None:
     the ``acting_as`` user).
     """
     rr, model, (key, when) = _target("version_at", target, 2)
+    user = _handle_user(target, user)
     state = state_of(rr)
     activity = _activity(state, model)
     key = _key(activity, key)
@@ -200,6 +210,7 @@ def revert(*target: Any, to: Any, user: Any = None) -> Record:
     :raises RevertError: ``to`` is an entry of another record, or a destroy.
     """
     rr, model, (key,) = _target("revert", target, 1)
+    user = _handle_user(target, user)
     state = state_of(rr)
     activity = _activity(state, model)
     key = _key(activity, key)
