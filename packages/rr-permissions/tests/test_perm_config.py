@@ -9,7 +9,7 @@ from reactive_record import ConfigError, ReactiveRecord
 
 from .conftest import STANDARD, job_models
 
-PATH = "tool.reactive-record.models.Job.permissions"
+PATH = "reactive-record.models.Job.permissions"
 PLUGINS = ["permissions"]
 
 
@@ -100,10 +100,10 @@ def test_a_section_without_the_feature_is_refused() -> None:
 def test_top_level_section_is_validated() -> None:
     with pytest.raises(ConfigError) as caught:
         configure(STANDARD, permissions={"cache_sise": 3})
-    assert caught.value.path == "tool.reactive-record.permissions.cache_sise"
+    assert caught.value.path == "reactive-record.permissions.cache_sise"
     with pytest.raises(ConfigError) as caught:
         configure(STANDARD, permissions={"user_model": "Person"})
-    assert caught.value.path == "tool.reactive-record.permissions.user_model"
+    assert caught.value.path == "reactive-record.permissions.user_model"
 
 
 def test_policies_module_is_found_by_naming_convention(policies_on_path: str) -> None:
@@ -114,5 +114,5 @@ def test_policies_module_is_found_by_naming_convention(policies_on_path: str) ->
 def test_a_policies_module_that_does_not_import_is_named() -> None:
     with pytest.raises(ConfigError) as caught:
         configure({}, permissions={"policies": "no_such_policies"})
-    assert caught.value.path == "tool.reactive-record.permissions.policies"
+    assert caught.value.path == "reactive-record.permissions.policies"
     assert "an importable module" in str(caught.value)

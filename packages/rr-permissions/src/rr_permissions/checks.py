@@ -14,8 +14,6 @@ import inspect
 from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any
 
-from reactive_record.config import TABLE
-
 from .authority import ModelPermissions
 from .config import FEATURE
 from .policy import RESERVED, Policy
@@ -30,7 +28,7 @@ def problems(rr: ReactiveRecord) -> list[str]:
     """Every problem of every permissions-enabled model of ``rr``."""
     found: list[str] = []
     for perms in state_of(rr).models.values():
-        path = f"{TABLE}.models.{perms.model.name}.{FEATURE}"
+        path = f"{rr.config_prefix}.models.{perms.model.name}.{FEATURE}"
         found.extend(_unruled(perms, path))
         found.extend(_misspelt_methods(perms, path))
         found.extend(_uncallable(perms, path))

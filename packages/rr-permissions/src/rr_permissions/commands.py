@@ -8,7 +8,6 @@ from typing import TYPE_CHECKING, Any
 import click
 from reactive_record import ConfigError, RecordNotFound
 from reactive_record.cli import pass_rr
-from reactive_record.config import TABLE
 
 from . import api
 from .config import FEATURE
@@ -67,7 +66,7 @@ def load_user(rr: ReactiveRecord, reference: str) -> Any:
     )
     if user_model is None:
         raise ConfigError(
-            f"{TABLE}.{FEATURE}.user_model",
+            f"{rr.config_prefix}.{FEATURE}.user_model",
             None,
             "a model of users (or user_loader = 'pkg.mod:func') to load --user ID; "
             "or pass --user as a JSON object",

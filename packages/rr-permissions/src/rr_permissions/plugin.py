@@ -6,7 +6,6 @@ from collections.abc import Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from reactive_record import Change, ConfigError, Plan, RecordBatch, hookimpl
-from reactive_record.config import TABLE
 
 from . import checks, commands, demo, reads, writes
 from .authority import ModelPermissions
@@ -28,10 +27,10 @@ def rr_model_features() -> Iterable[str]:
 @hookimpl
 def rr_configure(rr: ReactiveRecord, config: Mapping[str, Any]) -> None:
     """Validate ``[tool.reactive-record.permissions]`` and every model's section; compile rules."""
-    settings = load_settings(rr, config.get(FEATURE), f"{TABLE}.{FEATURE}")
+    settings = load_settings(rr, config.get(FEATURE), f"{rr.config_prefix}.{FEATURE}")
     models: dict[str, ModelPermissions] = {}
     for model in rr.model_definitions():
-        path = f"{TABLE}.models.{model.name}.{FEATURE}"
+        path = f"{rr.config_prefix}.models.{model.name}.{FEATURE}"
         if not model.has_feature(FEATURE):
             if FEATURE in model.options:
                 raise ConfigError(
