@@ -38,6 +38,7 @@ def with_section(section: Any, **table: Any) -> dict[str, Any]:
         ({"track_fields": "title"}, "track_fields", "title"),
         ({"redact": ["secret"]}, "redact", "secret"),
         ({"chain": "maybe"}, "chain", "maybe"),
+        ({"chain": "yes"}, "chain", "yes"),
         ({"actions": ["Bad Name"]}, "actions.0", "Bad Name"),
         ({"uuid_field": "title"}, "uuid_field", "title"),
     ],

@@ -177,6 +177,23 @@ CONFIG_MISTAKES = [
         "'soon' is not a duration like '30s'",
     ),
     ({"system_writes": "maybe"}, "tool.reactive-record.system_writes", "Not a valid boolean"),
+    # TOML has real booleans: a string or a number is a mistake, not a spelling of true.
+    ({"system_writes": "yes"}, "tool.reactive-record.system_writes", "Not a valid boolean"),
+    (
+        {"models": {"Job": {"fields": {"n": "string"}, "validations": {"n": {"format": "[a-"}}}}},
+        "tool.reactive-record.models.Job.validations.n.format",
+        "a regular expression (unterminated character set",
+    ),
+    (
+        {"models": {"Job": {"fields": {"n": {"type": "integer", "null": 0}}}}},
+        "tool.reactive-record.models.Job.fields.n.null",
+        "Not a valid boolean",
+    ),
+    (
+        {"models": {"Job": {"fields": {"n": "integer"}, "features": {"x": "true"}}}},
+        "tool.reactive-record.models.Job.features.x",
+        "Not a valid boolean",
+    ),
     ({"plugins": "testplugin"}, "tool.reactive-record.plugins", "a list of plugin names"),
 ]
 
@@ -197,6 +214,12 @@ def test_programmatic_config_names_its_path() -> None:
     with pytest.raises(ConfigError) as raised:
         ReactiveRecord("memory://", {"Job": {"fieldz": {}}}, plugins=[])
     assert raised.value.path == "reactive-record.models.Job.fieldz"
+
+
+def test_a_shorthand_mistake_shows_the_value_written() -> None:
+    with pytest.raises(ConfigError) as raised:
+        ReactiveRecord("memory://", {"Job": {"fields": {"title": "strng"}}}, plugins=[])
+    assert raised.value.value == "strng" and "'strng' is not valid" in str(raised.value)
 
 
 def test_a_model_enabling_a_missing_plugin() -> None:

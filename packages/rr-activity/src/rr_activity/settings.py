@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 from marshmallow import RAISE, Schema, fields, validate
 from reactive_record import ConfigError
-from reactive_record.config import validate_section
+from reactive_record.config import Flag, validate_section
 
 if TYPE_CHECKING:
     from reactive_record import Model, ReactiveRecord
@@ -54,7 +54,7 @@ class ModelSchema(Schema):
 
     track_fields = fields.List(fields.String(), load_default=None)
     redact = fields.List(fields.String(), load_default=list)
-    chain = fields.Boolean(load_default=False)
+    chain = Flag(load_default=False)
     actions = fields.List(fields.String(validate=_ACTION), load_default=list)
     uuid_field = fields.String(load_default=None)
 

@@ -8,6 +8,7 @@ that provides the feature. Every mistake is a :class:`ConfigError` naming the TO
 from __future__ import annotations
 
 import os
+import re
 import sys
 from collections.abc import Iterable, Mapping
 from pathlib import Path
@@ -78,14 +79,24 @@ class _Strict(Schema):
         unknown = RAISE
 
 
+class Flag(fields.Boolean):
+    """A TOML boolean for any package's schema: ``"yes"``, ``1`` or ``"true"`` is a mistake
+    (TOML has real booleans), not another spelling of true."""
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> bool:
+        if not isinstance(value, bool):
+            raise self.make_error("invalid")
+        return value
+
+
 class FieldSchema(_Strict):
     """``fields.title = { type = "string", length = 200, null = false }`` or ``"string"``."""
 
     type = fields.String(required=True, validate=validate.OneOf(FIELD_TYPES))
     length = fields.Integer(validate=validate.Range(min=1))
-    null = fields.Boolean(load_default=True)
+    null = Flag(load_default=True)
     default = fields.Raw(allow_none=True)
-    primary_key = fields.Boolean(load_default=False)
+    primary_key = Flag(load_default=False)
     precision = fields.Integer(validate=validate.Range(min=1))
     scale = fields.Integer(validate=validate.Range(min=0))
 
@@ -127,22 +138,29 @@ class LengthSchema(_Strict):
 
 
 class NumericalitySchema(_Strict):
-    only_integer = fields.Boolean(load_default=False)
+    only_integer = Flag(load_default=False)
     gt = fields.Float()
     gte = fields.Float()
     lt = fields.Float()
     lte = fields.Float()
 
 
+def _regular_expression(pattern: str) -> None:
+    try:
+        re.compile(pattern)
+    except re.error as exc:
+        raise SchemaError(f"a regular expression ({exc})") from exc
+
+
 class ValidationsSchema(_Strict):
     """``validations.title = { presence = true, length = { min = 1, max = 200 } }``."""
 
-    presence = fields.Boolean()
+    presence = Flag()
     length = fields.Nested(LengthSchema)
     inclusion = fields.List(fields.Raw())
     exclusion = fields.List(fields.Raw())
     numericality = fields.Nested(NumericalitySchema)
-    format = fields.String()
+    format = fields.String(validate=_regular_expression)
     message = fields.String()
 
 
@@ -177,7 +195,7 @@ def model_schema(features: Iterable[str]) -> type[Schema]:
         "has_many": fields.Dict(keys=fields.String(), values=fields.Nested(HasManySchema)),
         "indexes": fields.List(fields.List(fields.String()), load_default=list),
         "max_live_rows": fields.Integer(validate=validate.Range(min=1)),
-        "features": fields.Dict(keys=fields.String(), values=fields.Boolean()),
+        "features": fields.Dict(keys=fields.String(), values=Flag()),
         "ttl": fields.Nested(TtlSchema),
         "scopes": fields.Dict(keys=fields.String(), values=fields.Nested(ScopeSchema)),
         "validations": fields.Dict(keys=fields.String(), values=fields.Nested(ValidationsSchema)),
@@ -195,7 +213,7 @@ def top_schema(features: Iterable[str]) -> type[Schema]:
         "database": fields.String(),
         "plugins": fields.List(fields.String()),
         "user_tenant_field": fields.String(load_default="client_id"),
-        "system_writes": fields.Boolean(load_default=False),
+        "system_writes": Flag(load_default=False),
         "max_cached_queries": fields.Integer(validate=validate.Range(min=0)),
         "models": fields.Dict(
             keys=fields.String(), values=fields.Nested(model_schema(features)), load_default=dict
@@ -277,6 +295,8 @@ def _lookup(data: Any, path: list[str]) -> Any:
             current = current[part]
         elif isinstance(current, list) and part.isdigit() and int(part) < len(current):
             current = current[int(part)]
-        else:
+        elif isinstance(current, (Mapping, list)):
             return None
+        else:
+            return current  # a shorthand: ``title = "strng"`` stands for ``{type = "strng"}``
     return current

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 from marshmallow import RAISE, Schema, fields, validate
 from reactive_record import ConfigError, InvalidQuery
-from reactive_record.config import validate_section
+from reactive_record.config import Flag, validate_section
 from reactive_record.references import import_reference
 
 if TYPE_CHECKING:
@@ -33,20 +33,15 @@ FEATURE = "defaults"
 MISSING_KINDS = ("absent", "none", "empty")
 
 
-def _flag() -> fields.Boolean:
-    # TOML has real booleans: "yes" or 1 is a mistake, not a spelling of true.
-    return fields.Boolean(truthy={True}, falsy={False})
-
-
 class ProjectSchema(Schema):
     """``[tool.reactive-record.defaults]``: settings every model starts from."""
 
     class Meta:
         unknown = RAISE
 
-    from_schema = _flag()
-    apply_on_creation = _flag()
-    apply_on_form_population = _flag()
+    from_schema = Flag()
+    apply_on_creation = Flag()
+    apply_on_form_population = Flag()
     missing = fields.List(fields.String(validate=validate.OneOf(MISSING_KINDS)))
 
 
