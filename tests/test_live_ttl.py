@@ -212,6 +212,16 @@ def test_the_cache_is_bounded_and_evicts_the_least_recently_used(
     held()
 
 
+def test_preloads_are_bounded_too(make_rr: Callable[..., ReactiveRecord], clock: Clock) -> None:
+    # Preloaded forever, nothing expires and no clock tick comes: the bound alone evicts.
+    rr = make_rr("memory://", MODELS, plugins=[], clock=clock, config={"max_cached_queries": 2})
+    evicted = evictions(rr)
+    for title in ("a", "b", "c", "d"):
+        rr.preload(rr.models.Job.where(title=title), ttl="forever")
+    assert len(rr.engine.live.cache) == 2
+    assert [e["query"].to_data()["where"]["title"]["eq"] for e in evicted] == ["a", "b"]
+
+
 # -- preload and freshness ----------------------------------------------------------------------
 
 

@@ -453,6 +453,7 @@ class LiveQueries:
             live = self._obtain(spec, spec.fingerprint, self._query)
             self.cache.preload(live, lifetime, self.rr.clock())
             self._reschedule()
+        self._keep_bound()
 
     def coordinator(self) -> Coordinator:
         """A new coordinator of named queries and groups."""
@@ -671,6 +672,7 @@ class LiveQueries:
                 self.dispatcher.enqueue(RereadTask(targets=[live]))
             seq = self.dispatcher.enqueue(CallTask(work=partial(self._first, view)))
         self._drain(seq)
+        self._keep_bound()
 
         def unsubscribe() -> None:
             with self.dispatcher.state:
@@ -704,6 +706,12 @@ class LiveQueries:
         self._schedule(live)
         self._reschedule()
         return live
+
+    def _keep_bound(self) -> None:
+        """Evict at once when a new result takes the cache over ``max_cached_queries``
+        (otherwise only a clock tick would, and with no TTL none may come)."""
+        if len(self.cache) > self.cache.bound:
+            self.tick()
 
     def _forget(self, live: Live) -> None:
         self.index.remove(live)
