@@ -124,6 +124,22 @@ def test_rolled_back_writes_reach_no_subscriber(rr: ReactiveRecord) -> None:
     assert len(got) == 1 and Job.where(status="active").count() == 0
 
 
+def test_a_subscription_made_in_a_rolled_back_transaction_gets_its_first_snapshot(
+    rr: ReactiveRecord,
+) -> None:
+    Job = rr.models.Job
+    Job.create({"title": "a", "status": "active"})
+    got: list[Snapshot] = []
+    with pytest.raises(ZeroDivisionError), rr.transaction():
+        Job.create({"title": "x", "status": "active"})
+        Job.where(status="active").subscribe(got.append)
+        assert got == []  # never inside the transaction
+        1 / 0  # noqa: B018
+    assert [titles(s.data) for s in got] == [["a"]]  # the committed rows, delivered at the end
+    Job.create({"title": "b", "status": "active"})
+    assert titles(got[-1].data) == ["a", "b"]
+
+
 def test_rows_are_placed_in_sql_order_with_nulls_first_ascending(rr: ReactiveRecord) -> None:
     Job = rr.models.Job
     got: list[Snapshot] = []

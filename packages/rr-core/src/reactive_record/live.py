@@ -319,10 +319,12 @@ class _Commit:
     def __exit__(
         self, kind: type[BaseException] | None, exc: BaseException | None, tb: Any
     ) -> None:
+        live = self._live
         if kind is not None:
             self.release()
+            if not self._dispatcher.idle:  # first snapshots of subscriptions made inside
+                live._drain(self._dispatcher.last)
             return
-        live = self._live
         seq = self.queue()
         if seq is not None:
             live._drain(seq)
