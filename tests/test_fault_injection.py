@@ -222,6 +222,36 @@ def test_a_caught_failure_after_writing_rolls_the_transaction_back(
     assert rows(rr) == before
 
 
+def test_a_caught_exception_from_a_nested_block_that_wrote_rolls_everything_back(
+    make_rr: Make, db_url: str
+) -> None:
+    # No savepoints: the nested block's rows cannot be kept apart from the outer ones,
+    # so the outer transaction can only roll back, loudly, at its next write or its end.
+    rr = build(make_rr, db_url)
+    before = rows(rr)
+    broken = pytest.raises(ReactiveRecordError, match="the transaction was rolled back")
+    with broken as raised, rr.transaction():
+        rr.models.Client.create({"name": "Initech"})
+        with pytest.raises(KeyError), rr.transaction():
+            rr.models.Client.create({"name": "Inner"})
+            raise KeyError("inner")
+    assert isinstance(raised.value.__cause__, KeyError)
+    assert rows(rr) == before
+
+
+def test_a_nested_block_that_raised_before_writing_leaves_the_outer_usable(
+    make_rr: Make, db_url: str
+) -> None:
+    rr = build(make_rr, db_url)
+    with rr.transaction():
+        rr.models.Client.create({"name": "Initech"})
+        with pytest.raises(KeyError), rr.transaction():
+            rr.models.Client.where(name="Initech").count()
+            raise KeyError("read only")
+        rr.models.Client.create({"name": "Later"})
+    assert rr.models.Client.where(name=["Initech", "Later"]).count() == 2
+
+
 def test_a_caught_refusal_before_writing_leaves_the_transaction_usable(
     make_rr: Make, db_url: str
 ) -> None:

@@ -488,10 +488,21 @@ class Engine:
 
     @contextmanager
     def transaction(self) -> Iterator[Transaction]:
-        """One database transaction; nested use joins the outer one."""
+        """One database transaction; nested use joins the outer one.
+
+        A nested block left by an exception after it wrote rows breaks the outer one (no
+        savepoints): catching that exception cannot keep half of it, the outer
+        transaction can only roll back (decision 0003).
+        """
         state = self._tx.get()
         if state is not None:
-            yield state.tx
+            written = state.written
+            try:
+                yield state.tx
+            except BaseException as exc:
+                if state.written != written and state.broken is None:
+                    state.broken = exc
+                raise
             return
         with self.live.committing() as commit, self.store.transaction() as store_tx:
             state = _TxState(_HandedOut(store_tx, self.rr))
@@ -593,17 +604,11 @@ class Engine:
         A write that fails writes nothing, even when the caller catches its exception inside
         ``rr.transaction()``: the outer transaction can then only roll back.
         """
-        with self.transaction() as tx:
+        with self.transaction() as tx:  # a nested one marks the outer broken on failure
             state = self._tx.get()
             if state is not None and state.broken is not None:
                 raise _broken(state.broken) from state.broken
-            written = state.written if state is not None else 0
-            try:
-                yield tx
-            except BaseException as exc:
-                if state is not None and state.written != written:
-                    state.broken = exc
-                raise
+            yield tx
 
     def _user(self, user: Any) -> Any:
         """The writer: ``user=``, else the ``acting_as`` user, else SYSTEM where allowed.
@@ -701,7 +706,8 @@ def _implemented(caller: Any) -> Any:
 
 def _broken(cause: BaseException) -> ReactiveRecordError:
     return ReactiveRecordError(
-        "the transaction was rolled back: a write inside it failed after writing rows "
+        "the transaction was rolled back: a write or nested block inside it failed after "
+        "writing rows "
         f"({type(cause).__name__}: {cause}); nothing of the transaction was kept"
     )
 
