@@ -245,6 +245,19 @@ def test_user_references_bind_to_the_acting_user(seeded: ReactiveRecord) -> None
     assert titles(mine.as_user({"id": 9, "client_id": 2})) == ["Audit", "Sweep"]
 
 
+def test_a_list_valued_user_attribute_means_any_of(seeded: ReactiveRecord) -> None:
+    # A user of several tenants: {"client_id": {"user": "client_ids"}} is IN.
+    jobs = seeded.models.Job
+    theirs = jobs.where(client_id={"user": "client_ids"})
+    assert titles(theirs.as_user({"id": 1, "client_ids": [1, 2]})) == titles(jobs)
+    assert titles(theirs.as_user({"id": 1, "client_ids": (2,)})) == ["Audit", "Sweep"]
+    assert titles(theirs.as_user({"id": 1, "client_ids": []})) == []
+    others = jobs.where(client_id={"ne": {"user": "client_ids"}})
+    assert titles(others.as_user({"id": 1, "client_ids": [2]})) == ["Fix boiler", "Paint hall"]
+    with pytest.raises(InvalidQuery, match="compares one value"):
+        jobs.where(client_id={"gt": {"user": "client_ids"}}).as_user({"client_ids": [1]}).all()
+
+
 def test_a_missing_user_attribute_matches_nothing(seeded: ReactiveRecord) -> None:
     jobs = seeded.models.Job
     jobs.create({"title": "No client"})

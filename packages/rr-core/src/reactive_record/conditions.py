@@ -351,7 +351,10 @@ def bind(
         if params_only:
             return value
         if isinstance(value, UserRef):
-            return field.coerce(user_attribute(user, value.attribute), current.name)
+            raw = user_attribute(user, value.attribute)
+            if isinstance(raw, (list, tuple, set, frozenset)):  # a user of several tenants
+                return tuple(field.coerce(v, current.name) for v in raw)
+            return field.coerce(raw, current.name)
         if isinstance(value, Ago):
             moment = clock - value.delta
             return moment.date() if field.type == "date" else moment
@@ -366,8 +369,8 @@ def bind(
                 if item.op in ("in", "not_in") and not isinstance(resolved, tuple):
                     resolved = (resolved,)
                 elif isinstance(resolved, tuple) and item.op in LIST_FORMS:
-                    # A parameter given a list where the scope compares one value: as a
-                    # list written in place, ``{"field": [...]}`` means IN.
+                    # A parameter or user attribute that is a list where one value is
+                    # compared: as a list written in place, ``{"field": [...]}`` means IN.
                     return Compare(item.field, LIST_FORMS[item.op], resolved)
                 elif isinstance(resolved, tuple) and item.op != "between":
                     raise InvalidQuery(
