@@ -138,6 +138,35 @@ class PropertyUser:
         return self._roles[0]
 
 
+class Lazy:
+    """An ORM-style descriptor: reading it would run a query."""
+
+    reads = 0
+
+    def __get__(self, user: object, owner: type) -> list[str]:
+        Lazy.reads += 1
+        return ["a query's rows"]
+
+
+class OrmUser:
+    posts = Lazy()
+    kind = "staff"  # a class attribute a rule may read
+
+    def __init__(self, id: int) -> None:
+        self.id = id
+
+
+class Contractor(OrmUser):
+    kind = "contractor"
+
+
+def test_a_users_identity_reads_no_foreign_descriptor(static_rr: ReactiveRecord) -> None:
+    query = static_rr.models.Job.where(status="active")
+    staff, contractor = query.as_user(OrmUser(1)), query.as_user(Contractor(1))
+    assert staff.spec.fingerprint != contractor.spec.fingerprint
+    assert Lazy.reads == 0
+
+
 @pytest.mark.parametrize(
     ("a", "b"),
     [

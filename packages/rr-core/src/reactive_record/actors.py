@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import contextvars
+import functools
+import inspect
+import types
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any
@@ -70,14 +73,22 @@ def user_identity(user: Any) -> str | None:
 
 
 def _public_attributes(user: object) -> dict[str, Any]:
-    """Every public, non-callable attribute of ``user``.
+    """Every public, non-callable attribute of ``user`` a rule could read.
 
-    ``dir`` rather than ``vars``: a rule may read a property, a ``__slots__`` field or a
-    named tuple's field, and a user who differs only there must not share a result.
+    Not only ``vars``: a rule may read a property, a ``__slots__`` field, a named tuple's
+    field or a class attribute, and a user who differs only there must not share a
+    result. Another library's descriptor (an ORM relationship not yet loaded) is left
+    alone: reading it could run a query.
     """
+    own = getattr(user, "__dict__", {})
+    fields = getattr(user, "_fields", ()) if isinstance(user, tuple) else ()
     attributes: dict[str, Any] = {}
     for name in dir(user):
         if name.startswith("_"):
+            continue
+        static = inspect.getattr_static(user, name, None)
+        foreign = hasattr(type(static), "__get__") and not isinstance(static, _READABLE)
+        if foreign and name not in own and name not in fields:
             continue
         try:
             value = getattr(user, name)
@@ -86,6 +97,10 @@ def _public_attributes(user: object) -> dict[str, Any]:
         if not callable(value):
             attributes[name] = value
     return attributes
+
+
+#: Descriptors whose value is the user's own data: properties and ``__slots__`` fields.
+_READABLE = (property, functools.cached_property, types.MemberDescriptorType)
 
 
 def _plain(value: Any) -> Any:
