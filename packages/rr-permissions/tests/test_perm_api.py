@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from types import SimpleNamespace
+from typing import Any, NamedTuple
 
 import pytest
 import rr_permissions
@@ -64,6 +65,40 @@ def test_users_may_be_objects(rr: ReactiveRecord) -> None:
     assert (
         rr.models.Job.with_permissions(tom).count() == rr.models.Job.with_permissions(TOM).count()
     )
+
+
+class TupleUser(NamedTuple):
+    id: int
+    role: str
+    client_id: int
+
+
+class SubTupleUser(TupleUser):  # an empty __dict__ beside the tuple's fields
+    pass
+
+
+class SlotsBase:
+    __slots__ = ("client_id", "id", "role")
+
+    def __init__(self, id: int, role: str, client_id: int) -> None:
+        self.id, self.role, self.client_id = id, role, client_id
+
+
+class SlotsUser(SlotsBase):  # likewise: the attributes live in the base's slots
+    pass
+
+
+@pytest.mark.parametrize("make", [TupleUser, SubTupleUser, SlotsUser])
+def test_users_with_attributes_outside_dict_never_share_a_grant(
+    rr: ReactiveRecord, make: Callable[..., Any]
+) -> None:
+    alice, raj = make(**ALICE), make(**RAJ)
+    jobs = rr.models.Job
+    assert {j.client_id for j in jobs.with_permissions(alice).all()} == {1}
+    assert {j.client_id for j in jobs.with_permissions(raj).all()} == {2}
+    mine = jobs.unscoped().where(client_id=1).first()
+    assert rr_permissions.allowed(rr, alice, "update", "Job", mine)
+    assert not rr_permissions.allowed(rr, raj, "update", "Job", mine)
 
 
 def test_decisions_are_never_stale(rr: ReactiveRecord) -> None:

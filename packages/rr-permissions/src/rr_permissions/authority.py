@@ -15,6 +15,7 @@ from collections.abc import Hashable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from reactive_record import InvalidQuery, Record
+from reactive_record.actors import user_identity
 from reactive_record.conditions import user_attribute
 
 from . import grants as g
@@ -35,23 +36,23 @@ OTHER_ROLES = "*"
 
 
 def user_key(user: Any) -> Hashable:
-    """A key that changes whenever any attribute of ``user`` changes."""
+    """A key that changes whenever any attribute of ``user`` changes.
+
+    For an object: every attribute a rule may read as the core's fingerprints see them
+    (``__slots__`` and named-tuple fields, properties, class values), and its private
+    instance data too, so two users never share a cached grant or decision.
+    """
     if isinstance(user, Mapping):
-        items: Any = user.items()
-    else:
-        attributes = getattr(user, "__dict__", None)
-        if attributes is not None:
-            items = attributes.items()
-        else:
-            items = [
-                (name, getattr(user, name))
-                for name in dir(user)
-                if not name.startswith("_") and not callable(getattr(user, name))
-            ]
-    try:
-        return (type(user), frozenset(items))
-    except TypeError:  # unhashable values (a list of roles): their text
-        return (type(user), repr(sorted(dict(items).items())))
+        try:
+            return (type(user), frozenset(user.items()))
+        except TypeError:  # unhashable values (a list of roles): their text
+            return (type(user), repr(sorted(user.items(), key=_first)))
+    own = sorted(getattr(user, "__dict__", {}).items(), key=_first)
+    return (type(user), user_identity(user), repr(own))
+
+
+def _first(item: tuple[Any, Any]) -> str:
+    return str(item[0])
 
 
 def record_key(record: Mapping[str, Any]) -> Hashable | None:
