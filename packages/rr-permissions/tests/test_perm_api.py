@@ -196,6 +196,24 @@ def test_validate_query_refuses(
     assert result.to_data()["error"] == code
 
 
+def test_validate_query_refuses_hidden_fields_inside_any(build: Build) -> None:
+    # Counting the jobs whose tasks match would reveal a hidden value one bound at a time.
+    rr = build(
+        STANDARD,
+        task_section={
+            "read": {"type": "custom", "function": "builtins:bool"},
+            "hidden_fields": {"technician": ["done"]},
+        },
+    )
+    payload = {"model": "Job", "where": {"tasks": {"any": {"done": True}}}}
+    result = rr_permissions.validate_query(rr, payload, TOM)
+    assert isinstance(result, Refused) and result.code == "hidden_field"
+    assert result.details["field"] == "tasks.done"
+    nested = {"model": "Task", "where": {"job": {"any": {"tasks": {"any": {"done": True}}}}}}
+    assert rr_permissions.validate_query(rr, nested, TOM).code == "hidden_field"  # type: ignore[union-attr]
+    assert rr_permissions.validate_query(rr, payload, {**TOM, "role": "admin"}).ok
+
+
 def test_validate_query_accepts_the_users_own_claim(rr: ReactiveRecord) -> None:
     assert rr_permissions.validate_query(rr, {"model": "Job", "user": 3}, TOM).ok
     assert rr_permissions.validate_query(rr, {"model": "Job", "user": dict(TOM)}, TOM).ok

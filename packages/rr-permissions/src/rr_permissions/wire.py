@@ -108,6 +108,8 @@ def _validate(rr: ReactiveRecord, payload: Any, user: Any, action: str) -> Permi
         )
     hidden = frozenset() if is_system(user) else perms.hidden_fields(user)
     where = _where(rr, model, payload.get("where"), hidden)
+    if not is_system(user):
+        _hidden_through_associations(rr, model, where, user)
     order = _order(model, payload.get("order"), hidden)
     limit = _count(payload.get("limit"), "limit", allow_none=True)
     offset = _count(payload.get("offset"), "offset", allow_none=False) or 0
@@ -185,6 +187,32 @@ def _where(rr: ReactiveRecord, model: Model, data: Any, hidden: frozenset[str]) 
             field=used[0],
         )
     return node
+
+
+def _hidden_through_associations(
+    rr: ReactiveRecord, model: Model, node: cond.Node, user: Any, path: str = ""
+) -> None:
+    """Refuse a condition inside ``any`` on a field the target model hides from ``user``:
+    otherwise counting matches would reveal the hidden values one comparison at a time."""
+    if isinstance(node, (cond.And, cond.Or)):
+        for item in node.items:
+            _hidden_through_associations(rr, model, item, user, path)
+    elif isinstance(node, cond.Not):
+        _hidden_through_associations(rr, model, node.item, user, path)
+    elif isinstance(node, cond.Exists):
+        target = rr.model_definition(model.associations[node.association].model)
+        perms = state_of(rr).of(target)
+        hidden = frozenset() if perms is None else perms.hidden_fields(user)
+        where = f"{path}{node.association}."
+        used = sorted(cond.fields_of(node.condition) & hidden)
+        if used:
+            raise _refuse(
+                "hidden_field",
+                f"{target.name}.{used[0]} is hidden from this user",
+                "where",
+                field=f"{where}{used[0]}",
+            )
+        _hidden_through_associations(rr, target, node.condition, user, where)
 
 
 def _order(model: Model, terms: Any, hidden: frozenset[str]) -> tuple[str, ...]:
