@@ -76,6 +76,22 @@ def chain(rr: ReactiveRecord, key: int = 1) -> tuple[Record, ...]:
     return query.order("sequence").all()
 
 
+def test_numbers_a_database_rewrites_still_verify(make_rr: Make, db_url: str) -> None:
+    # PostgreSQL's JSONB keeps numbers as numeric: 1e16 comes back as an integer and -0.0
+    # as 0.0. The entries are untouched, so the chains must verify.
+    models = {"Job": {**MODELS["Job"], "fields": {**MODELS["Job"]["fields"], "rate": "float"}}}
+    plugins = ["activity"] + ([] if db_url.startswith("memory") else ["sqlalchemy"])
+    rr = make_rr(db_url, models, plugins)
+    job = rr.models.Job.create({"title": "Fix", "rate": 1.5}, user=ALICE)
+    for rate in (1e16, 1e300, -0.0, 2.5e-7, 3.0):
+        rr.models.Job.update(job.id, {"rate": rate}, user=ALICE)
+    with rr_activity.context(ratio=-0.0, big=1e20, nested={"x": [1.0, 0.25]}):
+        rr.models.Job.update(job.id, {"title": "Paint"}, user=ALICE)
+    report = rr_activity.verify(rr)
+    assert report.ok, [str(problem) for problem in report.problems]
+    assert report.entries == 7
+
+
 def test_each_record_has_its_own_linked_chain(make_rr: Make, db_url: str) -> None:
     rr = build(make_rr, db_url)
     for key in (1, 2):

@@ -21,9 +21,11 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import hmac
+import math
 import uuid
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from reactive_record import Change, ConfigError, InvalidQuery, ReactiveRecord, Record
@@ -65,7 +67,24 @@ def _text(value: Any) -> Any:
     if isinstance(value, dt.datetime):
         stamp = value if value.tzinfo else value.replace(tzinfo=dt.timezone.utc)
         return stamp.astimezone(dt.timezone.utc).isoformat()
-    return json_safe(value)
+    return _numbers(json_safe(value))
+
+
+def _numbers(value: Any) -> Any:
+    """JSON numbers by their decimal value, as every database keeps them.
+
+    PostgreSQL's JSONB stores a number as ``numeric``: ``1e16`` comes back as the integer
+    ``10000000000000000`` and ``-0.0`` as ``0.0``. An integral float is hashed as that
+    integer, so an untouched entry verifies wherever it is stored.
+    """
+    if isinstance(value, float) and math.isfinite(value):
+        exact = Decimal(repr(value))
+        return int(exact) if exact == exact.to_integral_value() else value
+    if isinstance(value, dict):
+        return {key: _numbers(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_numbers(item) for item in value]
+    return value
 
 
 def canonical(entry: Mapping[str, Any]) -> str:
