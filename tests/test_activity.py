@@ -170,6 +170,16 @@ def test_a_write_without_an_actor_is_refused(rr: ReactiveRecord) -> None:
     assert logs(rr)[0].user_id == "7"
 
 
+@pytest.mark.parametrize("user", [{"role": "admin"}, {"id": ""}, {"id": None, "pk": 3}])
+def test_a_user_without_an_id_is_refused_not_logged_as_system(
+    make_rr: Make, db_url: str, user: dict[str, Any]
+) -> None:
+    rr = make_rr(db_url, MODELS, plugins_for(db_url), config={"system_writes": True})
+    with pytest.raises(PermissionDenied, match="a user with an id"):
+        rr.models.Job.create({"title": "x", "client_id": 1}, user=user)
+    assert logs(rr) == () and rr.models.Job.count() == 0
+
+
 def test_system_writes_are_attributed_to_system(make_rr: Make, db_url: str) -> None:
     rr = make_rr(db_url, MODELS, plugins_for(db_url), config={"system_writes": True})
     job = rr.models.Job.create({"title": "x", "client_id": 1})

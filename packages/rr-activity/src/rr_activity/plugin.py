@@ -268,6 +268,15 @@ def rr_authorize_change(change: Change) -> None:
             "a logged write needs an acting user (user=... or rr.acting_as); "
             "with `system_writes = true` it is attributed to system",
         )
+    if change.user is not None and model.name in state.models and not identity(change.user):
+        # Never logged as system: an entry must name who made the change.
+        raise PermissionDenied(
+            change.operation,
+            model.name,
+            change.key,
+            None,
+            f"a logged write needs a user with an id; {change.user!r} has none",
+        )
 
 
 @hookimpl(trylast=True)
