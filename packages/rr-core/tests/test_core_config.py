@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import textwrap
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -195,6 +197,20 @@ CONFIG_MISTAKES = [
         "Not a valid boolean",
     ),
     ({"plugins": "testplugin"}, "tool.reactive-record.plugins", "a list of plugin names"),
+    (
+        {"models": {"Job": {"fields": {"due": {"type": "date", "default": "tomorrow"}}}}},
+        "tool.reactive-record.models.Job.fields.due.default",
+        "a date value",
+    ),
+    (
+        {
+            "models": {
+                "Job": {"fields": {"n": "integer"}, "validations": {"n": {"inclusion": [1, "x"]}}}
+            }
+        },
+        "tool.reactive-record.models.Job.validations.n.inclusion",
+        "a list of integer values",
+    ),
 ]
 
 
@@ -331,3 +347,23 @@ def _inline(value: Any) -> str:
     if isinstance(value, list):
         return "[" + ", ".join(_inline(v) for v in value) + "]"
     return "{ " + ", ".join(f"{k} = {_inline(v)}" for k, v in value.items()) + " }"
+
+
+def test_defaults_and_listed_values_take_their_fields_type() -> None:
+    # TOML has no date or decimal literal a user reaches for: "2024-02-29", "9.99", 0.1.
+    models = {
+        "Job": {
+            "fields": {
+                "due": {"type": "date", "default": "2024-02-29"},
+                "rate": {"type": "decimal", "default": "0.10"},
+            },
+            "validations": {"rate": {"inclusion": [0.1, "0.20"]}},
+        }
+    }
+    with ReactiveRecord("memory://", models, plugins=[]) as rr:
+        rr.create_tables()
+        job = rr.model_definition("Job")
+        assert job.fields["due"].default == dt.date(2024, 2, 29)
+        assert job.fields["rate"].default == Decimal("0.10")
+        assert rr.models.Job.create({}).rate == Decimal("0.1")
+        assert rr.models.Job.create({"rate": "0.2"}).rate == Decimal("0.2")

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
+from dataclasses import replace
 from functools import partial
 from typing import Any
 
@@ -75,16 +76,16 @@ def build_model(
         built[primary_key] = Field(primary_key, "integer", null=False, primary_key=True)
     for field_name, spec in fields_spec.items():
         is_pk = field_name == primary_key or bool(spec.get("primary_key"))
-        built[field_name] = Field(
+        field = Field(
             field_name,
             spec["type"],
             null=bool(spec.get("null", True)) and not is_pk,
-            default=spec.get("default"),
             length=spec.get("length"),
             primary_key=is_pk,
             precision=spec.get("precision"),
             scale=spec.get("scale"),
         )
+        built[field_name] = _with_default(field, spec.get("default"), name, path)
     features = frozenset(f for f, on in (table.get("features") or {}).items() if on)
     for feature in sorted(features | (set(table) - CORE_KEYS)):
         if feature not in available_features:
@@ -167,8 +168,9 @@ def check_models(models: Mapping[str, Model], prefix: str) -> None:
                     )
             elif not target.reflect:
                 _require_field(target, fk, f"{kind_path}.foreign_key")
-        for field_name in model.validations:
+        for field_name, rules in model.validations.items():
             _require_field(model, field_name, f"{path}.validations.{field_name}")
+            _type_listed_values(model, field_name, rules, f"{path}.validations.{field_name}")
         for position, index in enumerate(model.indexes):
             for field_name in index:
                 _require_field(model, field_name, f"{path}.indexes.{position}")
@@ -217,3 +219,31 @@ def _lookup(models: Mapping[str, Model], prefix: str) -> Any:
             raise ConfigError(path, name, f"a model ({', '.join(sorted(models))})") from None
 
     return lookup
+
+
+def _with_default(field: Field, default: Any, model: str, path: str) -> Field:
+    """``field`` with its declared default as a value of its type (TOML writes a date or
+    a decimal as text): what a new record, a form and the drift check all see."""
+    if default is None:
+        return field
+    try:
+        value = field.coerce(default, model)
+    except InvalidQuery:
+        raise ConfigError(
+            f"{path}.fields.{field.name}.default", default, f"a {field.type} value"
+        ) from None
+    return replace(field, default=value)
+
+
+def _type_listed_values(model: Model, name: str, rules: dict[str, Any], path: str) -> None:
+    """``inclusion`` / ``exclusion`` values as the field's type, in place: TOML writes a
+    decimal as a float or text, and ``Decimal("0.1")`` equals neither."""
+    field = model.fields[name]
+    for rule in ("inclusion", "exclusion"):
+        listed = rules.get(rule)
+        if not listed:
+            continue
+        try:
+            rules[rule] = [v if v is None else field.coerce(v, model.name) for v in listed]
+        except InvalidQuery:
+            raise ConfigError(f"{path}.{rule}", listed, f"a list of {field.type} values") from None
