@@ -149,3 +149,33 @@ def test_sqlalchemy_column_defaults_on_the_store_table_are_honoured(url: str) ->
         rr_defaults.refresh(rr)
         assert (rr.models.Job.new().notes, rr.models.Job.new().notes) == ("note 1", "note 2")
         assert rr.models.Job.create({"title": "x"}).status == "draft"
+
+
+TYPED: dict[str, object] = {
+    "due": {"type": "date", "default": "2024-02-29"},
+    "price": {"type": "decimal", "default": "9.99"},  # no precision: DECIMAL(65, 30) on MariaDB
+    "rate": {"type": "decimal", "precision": 6, "scale": 2, "default": "0.10"},
+    "ref": {"type": "uuid", "default": "0e37df36-f698-11e6-8dd4-cb9ced3df976"},
+    "starts": {"type": "datetime", "default": "2024-01-01T10:00:00+00:00"},
+}
+
+
+def test_typed_defaults_agree_with_the_schema_create_tables_wrote(sql_db_url: str) -> None:
+    # TOML writes dates, decimals and UUIDs as text, and a store may keep them as text
+    # (SQLite's decimals, CHAR(36)): both sides are compared as the field's type.
+    models = {"Thing": {"fields": TYPED, "features": {"defaults": True}}}
+    with ReactiveRecord(sql_db_url, models, plugins=["sqlalchemy", "defaults"]) as rr:
+        rr.create_tables()
+        assert rr.checks() == []
+        made, stored = dict(rr.models.Thing.new()), dict(rr.models.Thing.create({}))
+        assert {k: (made[k], type(made[k])) for k in TYPED} == {
+            k: (stored[k], type(stored[k])) for k in TYPED
+        }
+    # The same table, its defaults now only in the schema.
+    plain = {name: spec["type"] for name, spec in TYPED.items()}  # type: ignore[index]
+    reading = {"Thing": {"fields": plain, "features": {"defaults": True}}}
+    with ReactiveRecord(sql_db_url, reading, plugins=["sqlalchemy", "defaults"]) as rr:
+        fresh = dict(rr.models.Thing.new())
+        assert {k: (fresh[k], type(fresh[k])) for k in TYPED} == {
+            k: (stored[k], type(stored[k])) for k in TYPED
+        }

@@ -5,13 +5,14 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Iterator
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 import pytest
 import sqlalchemy as sa
 from click.testing import CliRunner
-from reactive_record import ConfigError, ReactiveRecord
+from reactive_record import ConfigError, ReactiveRecord, ValidationError
 from reactive_record.cli import cli
 from rr_sqlalchemy.generate import describe_database, model_name, render_python, render_toml
 
@@ -262,3 +263,24 @@ def test_python_format_types_records_for_mypy(database: str, tmp_path: Path) -> 
     assert status == 1, out
     assert out.count("error:") == 1
     assert 'use.py:12: error: Incompatible return value type (got "str", expected "int")' in out
+
+
+def test_a_check_in_list_on_a_decimal_column_accepts_its_own_values(sql_db_url: str) -> None:
+    # Read as floats, 0.10 would never equal Decimal("0.10"): every write refused, the
+    # column's own default included.
+    engine = sa.create_engine(sql_db_url)
+    with engine.begin() as conn:
+        conn.exec_driver_sql(
+            "CREATE TABLE rates (id INTEGER PRIMARY KEY,"
+            " rate NUMERIC(4, 2) NOT NULL DEFAULT 0.10 CHECK (rate IN (0.10, 0.20)))"
+        )
+    engine.dispose()
+    with ReactiveRecord(sql_db_url, {"Rate": {"table": "rates"}}, plugins=["sqlalchemy"]) as rr:
+        assert rr.models.Rate.create({"id": 1, "rate": "0.2"}).rate == Decimal("0.2")
+        with pytest.raises(ValidationError, match="rate"):
+            rr.models.Rate.create({"id": 2, "rate": "0.3"})
+    models = tomllib.loads(_generate("--database", sql_db_url))["tool"]["reactive-record"]
+    assert models["models"]["Rate"]["validations"]["rate"]["inclusion"] == ["0.10", "0.20"]
+    with ReactiveRecord(sql_db_url, models["models"], plugins=["sqlalchemy"]) as rr:
+        assert rr.models.Rate.create({"id": 3, "rate": "0.10"}).rate == Decimal("0.1")
+        assert rr.models.Rate.where(rate=Decimal("0.2")).count() == 1

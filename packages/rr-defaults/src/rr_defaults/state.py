@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Mapping
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
-from reactive_record import ConfigError, SchemaDefault
+from reactive_record import ConfigError, InvalidQuery, SchemaDefault
 
 from .config import FEATURE, Settings
 from .defaults import ModelDefaults
@@ -61,7 +62,7 @@ class DefaultsState:
     def declared(self, model: Model) -> Mapping[str, SchemaDefault]:
         """What the database declares for ``model``'s columns (empty when it cannot say)."""
         found = self.rr.plugin_manager.hook.rr_schema_defaults(rr=self.rr, model=model)
-        return dict(found or {})
+        return {name: _typed(model, name, default) for name, default in (found or {}).items()}
 
     def refresh(self, model: Model | None = None) -> None:
         """Forget what was read from the database (one model's, or every model's)."""
@@ -70,6 +71,19 @@ class DefaultsState:
                 self._cache.clear()
             else:
                 self._cache.pop(model.name, None)
+
+
+def _typed(model: Model, name: str, default: SchemaDefault) -> SchemaDefault:
+    """``default`` as a value of the model's field type: a column a store keeps as text
+    (SQLite's decimals, a uuid in CHAR(36)) reflects as a string."""
+    field = model.fields.get(name)
+    value = default.value
+    if field is None or value is None or callable(value) or default.server_generated:
+        return default
+    try:
+        return replace(default, value=field.coerce(value, model.name))
+    except InvalidQuery:  # a default the field cannot hold: the drift check shows it as is
+        return default
 
 
 def state_of(rr: ReactiveRecord) -> DefaultsState:

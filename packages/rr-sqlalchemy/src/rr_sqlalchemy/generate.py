@@ -15,6 +15,7 @@ import os
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Any
 
 import click
@@ -186,8 +187,17 @@ def _model_toml(definition: Mapping[str, Any], notes: Iterable[str]) -> Table:
 def _inline(value: Mapping[str, Any]) -> InlineTable:
     table = tomlkit.inline_table()
     for key, item in value.items():
-        table.append(key, _inline(item) if isinstance(item, Mapping) else item)
+        table.append(key, _inline(item) if isinstance(item, Mapping) else _toml(item))
     return table
+
+
+def _toml(value: Any) -> Any:
+    """A value TOML can hold: a Decimal as its exact text (the field's type reads it back)."""
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, list):
+        return [_toml(item) for item in value]
+    return value
 
 
 # -- Python ---------------------------------------------------------------------------

@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
 import sqlalchemy as sa
@@ -343,7 +344,12 @@ def _check_value(column: ColumnInfo, item: Any, escapes: bool) -> Any:
             return int(literal.value)
         except ValueError:
             return None
-    if column.type in ("float", "decimal"):
+    if column.type == "decimal":
+        try:
+            return Decimal(literal.value)  # exact: 0.10 as a float would not equal Decimal("0.10")
+        except InvalidOperation:
+            return None
+    if column.type == "float":
         try:
             return float(literal.value)
         except ValueError:

@@ -27,7 +27,7 @@ import json
 import re
 import uuid
 from collections.abc import Callable
-from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation, localcontext
 from typing import Any
 
 import sqlalchemy as sa
@@ -167,7 +167,10 @@ def _to_decimal(literal: Literal, column: ColumnInfo) -> Decimal:
     if not number.is_finite():
         raise ValueError(number)
     if column.scale is not None:
-        number = number.quantize(Decimal(1).scaleb(-column.scale), rounding=ROUND_HALF_UP)
+        # MariaDB's DECIMAL(65, 30) needs more digits than the default context's 28.
+        with localcontext() as context:
+            context.prec = max(100, len(number.as_tuple().digits) + column.scale + 1)
+            number = number.quantize(Decimal(1).scaleb(-column.scale), rounding=ROUND_HALF_UP)
     return number
 
 

@@ -222,7 +222,9 @@ _SQLITE_IN = {
         _sqlite_datetime_in,
     ),
     "date": Reader("_date({v})", _date_in),
-    "decimal": Reader("_Decimal({v})", _decimal_in),
+    # str(): a NUMERIC column another program wrote may hold a float (0.1 must read as
+    # Decimal("0.1"), not its binary expansion); str of rr's own text is the text itself.
+    "decimal": Reader("_Decimal(str({v}))", _decimal_in),
     "uuid": _UUID,
     "json": _JSON,
     "boolean": _BOOLEAN,
