@@ -11,7 +11,7 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from reactive_record import PermissionDenied, ReactiveRecord, RecordNotFound
+from reactive_record import SYSTEM, PermissionDenied, ReactiveRecord, RecordNotFound
 
 rr_activity = pytest.importorskip("rr_activity")
 pytest.importorskip("rr_permissions")
@@ -95,6 +95,21 @@ def test_a_handles_bound_user_and_unscoped_read_are_kept(rr: ReactiveRecord) -> 
     with pytest.raises(PermissionDenied):
         rr_activity.revert(jobs.as_user(GUEST), 1, to=first.id)
     assert len(rr.models.ActivityLog.unscoped().all()) == 4
+
+
+def test_a_moved_records_history_stays_with_the_tenant_it_was_written_in(
+    make_rr: Make, db_url: str
+) -> None:
+    plugins = ["activity", "permissions"] + ([] if db_url.startswith("memory") else ["sqlalchemy"])
+    rr = make_rr(db_url, MODELS, plugins, config={"system_writes": True})
+    job = rr.models.Job.create({"title": "Fix", "client_id": 1}, user=ALICE)
+    assert job.id == 1
+    rr.models.Job.update(1, {"status": "tenant 1 notes"}, user=ALICE)
+    rr.models.Job.unscoped().where(id=1).update_all({"client_id": 2}, user=SYSTEM)
+    theirs = rr_activity.history(rr, "Job", 1, user=NINA)
+    assert [e.action for e in theirs] == ["update"] and tenants(theirs) == {2}
+    mine = rr_activity.history(rr, "Job", 1, user=ALICE)
+    assert [e.action for e in mine] == ["update", "create"] and tenants(mine) == {1}
 
 
 def test_client_entries_for_another_tenants_record_are_refused(rr: ReactiveRecord) -> None:

@@ -167,15 +167,21 @@ def rr_plan_query(plan: Plan) -> None:
 
 
 class _ReadableEntities:
-    """A post-filter keeping entries whose record the user may read (one check per record)."""
+    """A post-filter keeping entries whose record the user may read (one check per record
+    and tenant).
+
+    Each entry is judged by the tenant it records: a record since moved to another tenant
+    keeps its earlier history with the tenant it belonged to, and a destroyed record is
+    judged as its log last knew it.
+    """
 
     def __init__(self, state: ActivityState, user: Any) -> None:
         self.state = state
         self.user = user
-        self.seen: dict[tuple[str, str], bool] = {}
+        self.seen: dict[tuple[str, str, Any], bool] = {}
 
     def __call__(self, entry: Record) -> bool:
-        found = (entry["entity_type"], entry["entity_id"])
+        found = (entry["entity_type"], entry["entity_id"], entry["client_id"])
         allowed = self.seen.get(found)
         if allowed is None:
             allowed = self.seen[found] = self._readable(entry)
@@ -192,14 +198,13 @@ class _ReadableEntities:
         except InvalidQuery:
             return False
         record = rr.models[model.name].unscoped().where({model.primary_key: key}).first()
-        if record is None:
-            row: dict[str, Any] = dict.fromkeys(model.fields)
-            row[model.primary_key] = key
-            if model.tenant_field is not None and entry["client_id"] is not None:
-                tenant = model.fields[model.tenant_field]
-                row[model.tenant_field] = tenant.coerce(entry["client_id"], model.name)
-            record = Record(model.name, row)
-        return rr.authorize(self.user, "read", model, record)
+        row: dict[str, Any] = dict.fromkeys(model.fields) if record is None else dict(record)
+        row[model.primary_key] = key
+        if model.tenant_field is not None:
+            client = entry["client_id"]
+            tenant = model.fields[model.tenant_field]
+            row[model.tenant_field] = None if client is None else tenant.coerce(client, model.name)
+        return rr.authorize(self.user, "read", model, Record(model.name, row))
 
 
 @hookimpl
