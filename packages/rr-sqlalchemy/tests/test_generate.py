@@ -284,3 +284,57 @@ def test_a_check_in_list_on_a_decimal_column_accepts_its_own_values(sql_db_url: 
     with ReactiveRecord(sql_db_url, models["models"], plugins=["sqlalchemy"]) as rr:
         assert rr.models.Rate.create({"id": 3, "rate": "0.10"}).rate == Decimal("0.1")
         assert rr.models.Rate.where(rate=Decimal("0.2")).count() == 1
+
+
+def test_generate_refuses_a_sqlite_file_that_does_not_exist(tmp_path: Path) -> None:
+    # Opening it would create an empty database and print an empty configuration.
+    missing = tmp_path / "typo.db"
+    result = CliRunner().invoke(cli, ["generate", "--database", f"sqlite:///{missing}"])
+    assert result.exit_code == 2 and f"no SQLite database at {missing}" in result.output
+    assert not missing.exists()
+
+
+def test_check_names_missing_tables_and_columns(sql_db_url: str) -> None:
+    models = {
+        "Job": {"fields": {"title": "string", "status": "string"}},
+        "Note": {"fields": {"body": "text"}},
+    }
+    with ReactiveRecord(sql_db_url, models, plugins=["sqlalchemy"]) as rr:
+        assert rr.checks() == [
+            "sqlalchemy: Job: no table jobs (create it with rr.create_tables(), "
+            "`reactive-record db create` or your migrations)",
+            "sqlalchemy: Note: no table notes (create it with rr.create_tables(), "
+            "`reactive-record db create` or your migrations)",
+        ]
+        rr.create_tables()
+        assert rr.checks() == []
+    grown = {**models, "Job": {"fields": {"title": "string", "status": "string", "due": "date"}}}
+    with ReactiveRecord(sql_db_url, grown, plugins=["sqlalchemy"]) as rr:
+        assert rr.checks() == ["sqlalchemy: Job: table jobs has no column due"]
+
+
+def test_python_format_survives_columns_named_like_their_types(tmp_path: Path) -> None:
+    api = pytest.importorskip("mypy.api")
+    database = f"sqlite:///{tmp_path / 'named.db'}"
+    engine = sa.create_engine(database)
+    with engine.begin() as conn:
+        conn.exec_driver_sql(
+            "CREATE TABLE events (id INTEGER PRIMARY KEY, datetime DATETIME NOT NULL,"
+            " decimal NUMERIC(10, 2), str TEXT, day DATE, total NUMERIC(10, 2))"
+        )
+    with engine.connect() as conn:
+        module = render_python(describe_database(conn))
+    engine.dispose()
+    assert "    datetime: _datetime.datetime\n" in module
+    assert "    # str: str | None  (read it by item: record['str'])" in module
+    (tmp_path / "records.py").write_text(module)
+    out, _, status = api.run(
+        [
+            "--strict",
+            "--no-incremental",
+            "--cache-dir",
+            str(tmp_path / ".mypy_cache"),
+            str(tmp_path / "records.py"),
+        ]
+    )
+    assert status == 0, out

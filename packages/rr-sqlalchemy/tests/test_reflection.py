@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
+from reactive_record import ReactiveRecord
 from rr_sqlalchemy.reflection import inspect_table
 
 #: Per database: the DDL of a parent and a child table covering every field type.
@@ -178,3 +179,18 @@ def test_foreign_keys_and_indexes(connection: sa.Connection) -> None:
 def test_a_missing_table_raises(connection: sa.Connection) -> None:
     with pytest.raises(sa.exc.NoSuchTableError):
         inspect_table(connection, "nope")
+
+
+def test_a_mariadb_set_column_holds_any_subset_of_its_labels(sql_db_url: str) -> None:
+    if not sql_db_url.startswith("mariadb"):
+        pytest.skip("SET is MariaDB's")
+    engine = sa.create_engine(sql_db_url)
+    with engine.begin() as conn:
+        conn.exec_driver_sql(
+            "CREATE TABLE perms (id INT AUTO_INCREMENT PRIMARY KEY,"
+            " flags SET('read', 'write') NOT NULL DEFAULT 'read,write')"
+        )
+    engine.dispose()
+    with ReactiveRecord(sql_db_url, {"Perm": {"table": "perms"}}, plugins=["sqlalchemy"]) as rr:
+        assert rr.models.Perm.create({}).flags == "read,write"
+        assert rr.models.Perm.create({"flags": "write"}).flags == "write"

@@ -16,6 +16,7 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 import click
@@ -28,6 +29,7 @@ from tomlkit.items import InlineTable, Table
 from .connect import make_engine
 from .model_config import model_table
 from .reflection import TableInfo, inspect_table, table_names
+from .types import SQLITE
 from .urls import resolve
 
 #: How each field type reads in Python, and what it needs imported.
@@ -36,12 +38,12 @@ PYTHON_TYPES = {
     "text": ("str", None),
     "integer": ("int", None),
     "float": ("float", None),
-    "decimal": ("decimal.Decimal", "decimal"),
+    "decimal": ("_decimal.Decimal", "decimal"),
     "boolean": ("bool", None),
-    "date": ("datetime.date", "datetime"),
-    "datetime": ("datetime.datetime", "datetime"),
-    "json": ("Any", None),
-    "uuid": ("uuid.UUID", "uuid"),
+    "date": ("_datetime.date", "datetime"),
+    "datetime": ("_datetime.datetime", "datetime"),
+    "json": ("_Any", None),
+    "uuid": ("_uuid.UUID", "uuid"),
 }
 
 
@@ -220,8 +222,10 @@ def render_python(description: Description) -> str:
         "",
         "from __future__ import annotations",
         "",
-        *[f"import {module}" for module in sorted(imports)],
-        "from typing import Any, Protocol, cast",
+        # Under private names: a column called uuid or datetime must not hide its type.
+        *[f"import {module} as _{module}" for module in sorted(imports)],
+        "from typing import Any as _Any",
+        "from typing import Protocol, cast",
         "",
         "from reactive_record import ModelHandle, ReactiveRecord, Record",
     ]
@@ -239,7 +243,12 @@ def render_python(description: Description) -> str:
     return "\n".join(head) + "\n\n\n" + "\n\n\n".join([*classes, "\n".join(tail)]) + "\n"
 
 
-_RESERVED = frozenset(dir(Record))
+#: Names a field may not take: Record's own, and those its class's annotations read.
+_RESERVED = (
+    frozenset(dir(Record))
+    | {"str", "int", "float", "bool", "_Any"}
+    | {f"_{module}" for _, module in PYTHON_TYPES.values() if module}
+)
 
 
 def _record_class(name: str, definition: Mapping[str, Any], imports: set[str]) -> str:
@@ -251,7 +260,7 @@ def _record_class(name: str, definition: Mapping[str, Any], imports: set[str]) -
     for field_name, spec in definition["fields"].items():
         python, module = PYTHON_TYPES[spec["type"]]
         nullable = spec.get("null", True) and not spec.get("primary_key", False)
-        annotation = f"{python} | None" if nullable and python != "Any" else python
+        annotation = f"{python} | None" if nullable and python != "_Any" else python
         if (
             not field_name.isidentifier()
             or keyword.iskeyword(field_name)
@@ -312,6 +321,11 @@ def generate(url: str | None, tables: tuple[str, ...], output: str) -> None:
     target = resolve(_database_url(url))
     if target is None:
         raise click.UsageError("generate reads SQL databases: sqlite://, postgresql://, mysql://")
+    database = target.url.database or ""
+    plain_file = target.kind == SQLITE and not target.in_memory and database
+    if plain_file and not database.startswith("file:") and not Path(database).exists():
+        # Opening it would create an empty file and describe nothing: a typo, reported.
+        raise click.UsageError(f"no SQLite database at {database}")
     engine = make_engine(target)
     wanted = _split(tables)
     try:

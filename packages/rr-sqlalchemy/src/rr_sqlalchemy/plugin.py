@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING
 
 from reactive_record import hookimpl
@@ -31,6 +31,15 @@ def rr_schema_defaults(rr: ReactiveRecord, model: Model) -> Mapping[str, SchemaD
     if not isinstance(store, SqlStore):
         return None
     return store.schema_defaults(model, rr.clock)
+
+
+@hookimpl
+def rr_checks(rr: ReactiveRecord) -> Iterable[str]:
+    """Every model's table, with a column for each field, must exist in the database."""
+    store = rr.store
+    if not isinstance(store, SqlStore):
+        return ()
+    return store.schema_problems(rr.model_definitions())
 
 
 @hookimpl

@@ -262,6 +262,10 @@ def field_type(sql_type: Any) -> tuple[str, dict[str, Any]]:
         return "datetime", {"time_precision": precision}
     if isinstance(sql_type, sa.Date):
         return "date", {}
+    if isinstance(sql_type, mysql.SET):
+        # Any comma-joined subset of its labels: as long as all of them together.
+        labels = tuple(sql_type.values)
+        return "string", {"length": sum(map(len, labels)) + max(len(labels) - 1, 0) or None}
     if isinstance(sql_type, sa.String):
         textual = isinstance(sql_type, sa.Text) or type(sql_type).__name__.endswith("TEXT")
         if textual or sql_type.length is None:

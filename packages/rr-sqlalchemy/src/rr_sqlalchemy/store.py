@@ -159,6 +159,30 @@ class SqlStore:
         with self._guard, self._wrapping(what), self.engine.connect() as connection:
             reflect_model(connection, model)
 
+    def schema_problems(self, models: Sequence[Model]) -> list[str]:
+        """The tables and columns ``models`` need that the database does not have."""
+        problems = []
+        with self._guard, self._wrapping("inspecting the schema"), self.engine.connect() as conn:
+            inspector = sa.inspect(conn)
+            existing = set(inspector.get_table_names())
+            for model in models:
+                if not model.fields:
+                    continue
+                if model.table not in existing:
+                    problems.append(
+                        f"sqlalchemy: {model.name}: no table {model.table} (create it with "
+                        "rr.create_tables(), `reactive-record db create` or your migrations)"
+                    )
+                    continue
+                columns = {column["name"] for column in inspector.get_columns(model.table)}
+                missing = [name for name in model.fields if name not in columns]
+                if missing:
+                    problems.append(
+                        f"sqlalchemy: {model.name}: table {model.table} has no column "
+                        + ", ".join(missing)
+                    )
+        return problems
+
     def schema_defaults(
         self, model: Model, clock: Callable[[], dt.datetime]
     ) -> dict[str, SchemaDefault] | None:
