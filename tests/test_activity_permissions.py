@@ -23,9 +23,11 @@ MODELS: dict[str, Any] = {
             "title": {"type": "string", "length": 100, "null": False},
             "status": {"type": "string", "length": 20},
             "client_id": {"type": "integer", "null": False},
+            "secret": "text",
         },
         "features": {"activity": True, "permissions": True},
         "permissions": {
+            "hidden_fields": {"technician": ["secret"]},
             "read": {"type": "client_member"},
             "create": {"type": "role_based", "roles": ["manager"]},
             "update": {"type": "role_based", "roles": ["manager", "technician"]},
@@ -110,6 +112,24 @@ def test_a_moved_records_history_stays_with_the_tenant_it_was_written_in(
     assert [e.action for e in theirs] == ["update"] and tenants(theirs) == {2}
     mine = rr_activity.history(rr, "Job", 1, user=ALICE)
     assert [e.action for e in mine] == ["update", "create"] and tenants(mine) == {1}
+
+
+def test_fields_hidden_from_a_reader_are_left_out_of_the_entries_it_reads(
+    rr: ReactiveRecord,
+) -> None:
+    rr.models.Job.update(1, {"secret": "owes 40k", "status": "late"}, user=ALICE)
+
+    def logged(entries: Any) -> set[str]:
+        return {c["field_name"] for e in entries for c in e.field_changes}
+
+    assert {"secret", "status"} <= logged(rr_activity.history(rr, "Job", 1, user=ALICE))
+    for entries in (
+        rr_activity.history(rr, "Job", 1, user=TOM),
+        rr.models.ActivityLog.as_user(TOM).where(entity_id="1").all(),
+        rr.models.Job.as_user(TOM).with_activity_logs().find(1).data.activity_logs,
+    ):
+        assert "status" in logged(entries) and "secret" not in logged(entries)
+    assert rr_activity.version_at(rr.models.Job.as_user(TOM), 1, rr.clock()) is not None
 
 
 def test_client_entries_for_another_tenants_record_are_refused(rr: ReactiveRecord) -> None:

@@ -260,3 +260,21 @@ def test_plucking_a_hidden_field_is_permission_denied(rr: ReactiveRecord) -> Non
         jobs.pluck("title", "secret_note")
     assert caught.value.field == "secret_note"
     assert rr.models.Job.as_user(ALICE).pluck("secret_note")  # not hidden from an admin
+
+
+def test_hook_rr_hidden_fields_answers_by_role(rr: ReactiveRecord) -> None:
+    job = rr.model_definition("Job")
+    assert rr.hidden_fields(TOM, job) == {"secret_note"}
+    assert rr.hidden_fields(ALICE, job) == frozenset()
+    assert rr.hidden_fields(SYSTEM, job) == frozenset()
+    assert rr.hidden_fields(TOM, rr.model_definition("Client")) == frozenset()
+
+
+def test_a_hidden_field_cannot_be_summed(build: Build) -> None:
+    # Summing it over filtered rows would reveal each value.
+    rr = build({**STANDARD, "hidden_fields": {"technician": ["priority"]}})
+    seed(rr)
+    with pytest.raises(PermissionDenied, match="priority is hidden"):
+        rr.models.Job.as_user(TOM).aggregate("sum", "priority")
+    assert rr.models.Job.as_user(ALICE).aggregate("sum", "priority").data > 0
+    assert rr.models.Job.as_user(TOM).aggregate("count").data > 0

@@ -141,7 +141,8 @@ def _current(
     found = (query if user is None else query.as_user(user)).first()
     if found is None:
         return None
-    return {name: found[name] for name in (model.primary_key, *activity.tracked)}
+    # A field hidden from the reader is not in the record, nor in the entries it reads.
+    return {name: found[name] for name in (model.primary_key, *activity.tracked) if name in found}
 
 
 def _rewind(

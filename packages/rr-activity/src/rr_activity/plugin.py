@@ -217,13 +217,39 @@ def rr_decorate_records(plan: Plan, records: RecordBatch) -> None:
         return
     users = _users(state, plan, records) if state.user_model else None
     name = plan.model.name
+    hidden = _HiddenFields(state, plan)
     for position, record in enumerate(records):
         values = dict(record)
-        values["field_changes"] = decode_changes(values["field_changes"])
+        changes = decode_changes(values["field_changes"])
+        unseen = hidden.of(record["entity_type"])
+        if unseen:
+            changes = [c for c in changes if c["field_name"] not in unseen]
+        values["field_changes"] = changes
         extra = dict(record.extra)
         if users is not None:
             extra["user"] = users.get(record["user_id"])
         records[position] = Record(name, values, extra or None)
+
+
+class _HiddenFields:
+    """The fields each logged model hides from the reader (asked once per model): their
+    changes are left out of the entries, as the fields are left out of the records."""
+
+    def __init__(self, state: ActivityState, plan: Plan) -> None:
+        self.state = state
+        self.plan = plan
+        self.found: dict[str, frozenset[str]] = {}
+
+    def of(self, entity_type: str) -> frozenset[str]:
+        found = self.found.get(entity_type)
+        if found is None:
+            activity = self.state.activity(entity_type)
+            if activity is None or self.plan.unscoped:
+                found = frozenset()
+            else:
+                found = self.state.rr.hidden_fields(self.plan.user, activity.model)
+            self.found[entity_type] = found
+        return found
 
 
 def _users(state: ActivityState, plan: Plan, records: RecordBatch) -> dict[str, Record]:

@@ -280,6 +280,13 @@ class ReactiveRecord:
         )
         return not any(answer is False for answer in answers)
 
+    def hidden_fields(self, user: Any, model: Model) -> frozenset[str]:
+        """Ask every ``rr_hidden_fields`` implementation: the fields reads hide from ``user``."""
+        hidden: set[str] = set()
+        for names in self.plugin_manager.hook.rr_hidden_fields(rr=self, user=user, model=model):
+            hidden.update(names or ())
+        return frozenset(hidden)
+
     def signal(self, name: str) -> blinker.NamedSignal:
         """This instance's signal ``name`` (``committed``, ``callback-error``, ``evicted``)."""
         return self.signals.signal(name)

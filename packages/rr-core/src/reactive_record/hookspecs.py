@@ -262,6 +262,22 @@ def rr_authorize(
     """
 
 
+@hookspec
+def rr_hidden_fields(rr: ReactiveRecord, user: Any, model: Model) -> Iterable[str] | None:
+    """Name the fields of ``model`` that reads hide from ``user``, for plugins that ask.
+
+    Every implementation is called; the union is hidden. rr-permissions answers from its
+    ``hidden_fields``; others ask through ``rr.hidden_fields(...)`` without importing it:
+    rr-activity leaves those fields out of logged changes, and the core refuses to sum
+    one. Not asked for unscoped reads.
+
+    :param rr: The instance asking (where an answering plugin keeps its state).
+    :param user: The reading user (an object or mapping), None, or SYSTEM.
+    :param model: The model being read.
+    :returns: The hidden field names, or None for none.
+    """
+
+
 # -- tools ----------------------------------------------------------------------------
 
 

@@ -17,7 +17,7 @@ from fractions import Fraction
 from typing import TYPE_CHECKING, Any
 
 from . import conditions as cond
-from .errors import InvalidQuery
+from .errors import InvalidQuery, PermissionDenied
 from .live_query import LiveQuery, LiveResult
 from .records import Record
 from .relative_time import ago_terms, next_boundary, row_boundary
@@ -96,6 +96,11 @@ def check_function(spec: QuerySpec, function: str, field: str | None, engine: En
             model=model.name,
             field=field,
         )
+    if not spec.option("unscoped") and field in engine.rr.hidden_fields(
+        engine.user_of(spec), model
+    ):
+        # A sum would reveal what the reader may not see (one row at a time, by filtering).
+        raise PermissionDenied("read", model.name, field=field, rule=f"{field} is hidden")
 
 
 class LiveAggregate(LiveResult):
@@ -166,7 +171,7 @@ class LiveAggregate(LiveResult):
         self._total = self._summer.zero()
         if self.field is not None:
             for record in records:
-                self._total = self._summer.add(self._total, record[self.field])
+                self._total = self._summer.add(self._total, self._of(record))
         self._value = self._current()
         self.next_boundary = boundary
         self.complete = True
@@ -199,8 +204,7 @@ class LiveAggregate(LiveResult):
     def _from_records(self, records: tuple[Record, ...]) -> Any:
         if self.function == "count":
             return len(records)
-        field = self.field or ""
-        return self._summer.over(record[field] for record in records)
+        return self._summer.over(self._of(record) for record in records)
 
     # -- one batch of changes --------------------------------------------------------
 
@@ -239,7 +243,14 @@ class LiveAggregate(LiveResult):
             if record is not None:
                 self._count += sign
                 if self.field is not None:
-                    self._total = self._summer.add(self._total, record[self.field], sign)
+                    self._total = self._summer.add(self._total, self._of(record), sign)
+
+    def _of(self, record: Record) -> Any:
+        """The summed field of ``record``; a plugin that hid it from the reader refuses."""
+        field = self.field or ""
+        if field not in record:
+            raise PermissionDenied("read", self.model.name, field=field, rule=f"{field} is hidden")
+        return record[field]
 
     def _counted(self, row: Mapping[str, Any] | None) -> Record | None:
         assert self._plan is not None

@@ -100,6 +100,15 @@ def rr_authorize(
 
 
 @hookimpl
+def rr_hidden_fields(rr: ReactiveRecord, user: Any, model: Model) -> Iterable[str] | None:
+    """The model's ``hidden_fields`` for the user's role (none for SYSTEM)."""
+    perms = permissions_for(rr, model)
+    if perms is None or user is None or is_system(user):
+        return None
+    return perms.hidden_fields(user)
+
+
+@hookimpl
 def rr_checks(rr: ReactiveRecord) -> Iterable[str]:
     """Actions without rules, policy methods that name no action, fields and callables."""
     return checks.problems(rr)
