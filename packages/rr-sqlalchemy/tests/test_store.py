@@ -299,3 +299,35 @@ def test_without_returning_rows_are_read_back(
         rr.models.Job.update(job.id, {"priority": 5, "lock_version": 0})
     token = rr.models.Job.create({"title": "Second", "id": 7})
     assert token.id == 7 and rr.models.Job.count() == 2
+
+
+@pytest.mark.parametrize("meanwhile", ["update", "destroy"])
+def test_update_all_matches_rows_as_they_are_when_it_locks_them(
+    make_rr: Make, sql_db_url: str, meanwhile: str
+) -> None:
+    # As SQL's UPDATE ... WHERE: a row another transaction moved out of the condition, or
+    # destroyed, while update_all waited for it is skipped, not overwritten or fatal.
+    first = make_rr(sql_db_url, MODELS, ["sqlalchemy"])
+    second = make_rr(sql_db_url, MODELS, ["sqlalchemy"])
+    ids = [first.models.Job.create({"title": f"t{n}", "status": "pending"}).id for n in range(3)]
+    holding, done = threading.Event(), threading.Event()
+
+    def other_writer() -> None:
+        with second.transaction():
+            if meanwhile == "update":
+                second.models.Job.update(ids[1], {"status": "cancelled"})
+            else:
+                second.models.Job.destroy(ids[1])
+            holding.set()
+            done.wait(0.5)  # update_all is now waiting for this row
+
+    thread = threading.Thread(target=other_writer)
+    thread.start()
+    assert holding.wait(10)
+    count = first.models.Job.where(status="pending").update_all({"status": "active"})
+    thread.join(10)
+    assert count == 2
+    expected = {ids[0]: "active", ids[2]: "active"}
+    if meanwhile == "update":
+        expected[ids[1]] = "cancelled"
+    assert dict(first.models.Job.pluck("id", "status")) == expected

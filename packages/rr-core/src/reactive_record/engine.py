@@ -584,7 +584,9 @@ class Engine:
         acting = self._user(user)
         _check_values(model, f"{operation}_all", values)
         action = "update" if operation == "update" else "destroy"
-        spec = query.spec.with_option("action", action)
+        # Locked as read (SELECT ... FOR UPDATE): as SQL's UPDATE ... WHERE, a row another
+        # transaction changed meanwhile is matched as it now is, and a deleted one skipped.
+        spec = query.spec.with_option("action", action).with_option("lock", True)
         if spec.option("user") is None and acting is not None:
             spec = spec.with_option("user", acting)
         with self._write_scope() as tx:

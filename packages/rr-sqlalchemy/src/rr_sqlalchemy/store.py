@@ -214,13 +214,13 @@ class SqlStore:
             self._statements[key] = built
         return built
 
-    def select_for(self, plan: Plan) -> tuple[Statement, list[Any]]:
-        """The SELECT statement of a plan and its values."""
+    def select_for(self, plan: Plan, lock: bool = False) -> tuple[Statement, list[Any]]:
+        """The SELECT statement of a plan and its values (``FOR UPDATE`` with ``lock``)."""
         values: list[Any] = []
         shape = flatten(plan.where, values)
         model = plan.model
         limit, offset = plan.limit, plan.offset
-        key = ("select", model.name, shape, plan.order, limit is not None, offset > 0)
+        key = ("select", model.name, shape, plan.order, limit is not None, offset > 0, lock)
         statement = self._statements.get(key) or self.statement(
             key,
             self.compiler.select,
@@ -229,6 +229,7 @@ class SqlStore:
             plan.order,
             limit is not None,
             offset > 0,
+            lock,
         )
         if limit is not None:
             values.append(limit)
@@ -464,8 +465,9 @@ class SqlTransaction:
         return rows[0] if rows else None
 
     def fetch(self, plan: Plan) -> list[Row]:
-        """Run a read plan inside the transaction."""
-        statement, values = self.store.select_for(plan)
+        """Run a read plan inside the transaction; lock its rows when the read is for
+        writing them (``update_all`` / ``destroy_all``: the ``lock`` option)."""
+        statement, values = self.store.select_for(plan, bool(plan.spec.option("lock")))
         return self._rows(f"reading {plan.model.table}", statement, values)
 
     def count(self, plan: Plan) -> int:
