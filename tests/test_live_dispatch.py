@@ -317,3 +317,44 @@ def test_a_subscription_made_amid_commits_nobody_listened_to_misses_none(
         stop.set()
         thread.join()
     assert errors == []
+
+
+def test_in_memory_sqlite_writers_and_new_subscriptions_never_deadlock(
+    make_rr: Callable[..., ReactiveRecord], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # One shared connection behind a lock: a writer holds it while it waits for the commit
+    # order, so the live layer's exact read must take it first. Without optimistic
+    # reads every subscription takes that path.
+    pytest.importorskip("rr_sqlalchemy")
+    import reactive_record.dispatcher as dispatcher
+
+    monkeypatch.setattr(dispatcher, "OPTIMISTIC_READS", 0)
+    rr = make_rr("sqlite://", {"Job": {"fields": {"n": "integer"}}}, ["sqlalchemy"])
+    jobs = rr.models.Job
+    ids = [jobs.create({"n": n}).id for n in range(5)]
+    done = {"writes": 0, "subscriptions": 0}
+    stop = threading.Event()
+
+    def write(offset: int) -> None:
+        step = 0
+        while not stop.is_set() and step < 300:
+            step += 1
+            jobs.update(ids[(step + offset) % 5], {"n": step})
+            done["writes"] += 1
+
+    def subscribe() -> None:
+        step = 0
+        while not stop.is_set() and step < 100:
+            step += 1
+            jobs.where(n={"gte": step % 7}).order("-n").limit(2).subscribe(lambda s: None)()
+            done["subscriptions"] += 1
+
+    threads = [threading.Thread(target=write, args=(k,), daemon=True) for k in range(3)]
+    threads.append(threading.Thread(target=subscribe, daemon=True))
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    stop.set()
+    assert not any(thread.is_alive() for thread in threads), done
+    assert done == {"writes": 900, "subscriptions": 100}

@@ -19,6 +19,7 @@ import logging
 import threading
 from collections import deque
 from collections.abc import Callable
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -83,11 +84,18 @@ Processor = Callable[[Task], list[Callable[[], None]]]
 class Dispatcher:
     """The queue, the commit-order lock, the state lock, and the draining thread."""
 
-    def __init__(self, process: Processor, on_error: Callable[[BaseException, Any], None]):
+    def __init__(
+        self,
+        process: Processor,
+        on_error: Callable[[BaseException, Any], None],
+        connection_lock: AbstractContextManager[Any] | None = None,
+    ):
         self._process = process
         self._on_error = on_error
         #: Held from just before a commit until it is queued, and around live reads.
         self.commit_order = threading.Lock()
+        #: The store's ``connection_lock`` (one shared connection), taken before the order.
+        self.connection_lock = connection_lock
         #: Guards every live result, the index and the cache.
         self.state = threading.RLock()
         self._queue: deque[Task] = deque()
@@ -112,7 +120,9 @@ class Dispatcher:
 
         The read is exact when no commit was queued or in flight while it ran; it is
         retried until one is, and only then taken under the commit order (a store whose
-        reads wait for open transactions would otherwise stall behind its writers).
+        reads wait for open transactions would otherwise stall behind its writers). A
+        store's ``connection_lock`` is taken first: a writer holds it while it waits for
+        the commit order, so taking them the other way round would deadlock.
         """
         order = self.commit_order
         for _ in range(OPTIMISTIC_READS):
@@ -122,7 +132,7 @@ class Dispatcher:
             work()
             if self._last == before and not order.locked():
                 return before
-        with order:
+        with self.connection_lock or nullcontext(), order:
             work()
             return self._last
 

@@ -368,7 +368,9 @@ class LiveQueries:
         self.index: LiveIndex[Live] = LiveIndex()
         bound = self.rr.settings.get("max_cached_queries")
         self.cache = QueryCache(DEFAULT_MAX_CACHED if bound is None else bound)
-        self.dispatcher = Dispatcher(self._process, self._report)
+        self.dispatcher = Dispatcher(
+            self._process, self._report, getattr(engine.store, "connection_lock", None)
+        )
         self.scheduler = Scheduler(self.rr.clock, self._scheduled_tick)
         #: Bumped whenever a commit or re-read may have changed any result.
         self.version = 0

@@ -78,8 +78,10 @@ class Store(Protocol):
     ``exact_string_semantics`` (bool, default True: strings compare and sort by code
     point), ``freshness_token()`` (a value that changes when a commit this store did not
     make may have happened; None when it cannot tell), ``freshness_poll`` (seconds
-    between background looks at that token) and ``change_feed()`` (a feed of other
-    processes' commits with ``start(live)`` / ``stop()``).
+    between background looks at that token), ``change_feed()`` (a feed of other
+    processes' commits with ``start(live)`` / ``stop()``) and ``connection_lock`` (a
+    re-entrant lock every statement and transaction holds, for a store with one shared
+    connection; the live layer takes it before the commit order, as writers do).
     """
 
     url: str

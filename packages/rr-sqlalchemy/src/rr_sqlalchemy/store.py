@@ -147,6 +147,15 @@ class SqlStore:
         return self._watcher.token()
 
     @property
+    def connection_lock(self) -> threading.RLock | None:
+        """The lock around the one shared connection of an in-memory SQLite (else None).
+
+        Every statement and transaction holds it; the live layer takes it before its
+        commit order, as a writer does, so the two never wait on each other.
+        """
+        return self._lock
+
+    @property
     def freshness_poll(self) -> float | None:
         """Seconds between background looks at :meth:`freshness_token` (None: never)."""
         return self._watcher.poll
