@@ -261,3 +261,38 @@ def titles(records: Any) -> list[str]:
 def url_for_psql(rr: ReactiveRecord) -> str:
     url = rr.store.engine.url.set(drivername="postgresql")  # type: ignore[attr-defined]
     return url.render_as_string(hide_password=False)
+
+
+@postgresql
+def test_a_notification_older_than_a_local_commit_never_wins(
+    here: ReactiveRecord, raw: Any
+) -> None:
+    # The feed thread is busy in a slow subscriber while psql updates row 1 (E) and this
+    # process updates it again (C, after E): C is applied first, E's notification after.
+    # The row E's notification carries is older than C's and must not replace it.
+    Job = here.models.Job
+    first = Job.create({"title": "one", "status": "init"})
+    second = Job.create({"title": "two", "status": "init"})
+    seen: list[Snapshot] = []
+    slow = threading.Event()
+
+    def subscriber(snapshot: Snapshot) -> None:
+        seen.append(snapshot)
+        if any(after.status == "slow" for _, after in snapshot.changed):
+            slow.set()
+            threading.Event().wait(1.0)  # the feed thread stalls here
+
+    Job.where().order("id").subscribe(subscriber)
+    raw.execute("UPDATE feed_jobs SET status = 'slow' WHERE id = %s", (second.id,))
+    assert slow.wait(TIMEOUT)
+    raw.execute("UPDATE feed_jobs SET status = 'external' WHERE id = %s", (first.id,))
+    Job.update(first.id, {"status": "local"})
+    fresh = [tuple(row) for row in raw.execute("SELECT id, status FROM feed_jobs")]
+    pause = threading.Event()
+    for _ in range(int(TIMEOUT * 10)):
+        if [(r.id, r.status) for r in seen[-1].data] == sorted(fresh):
+            break
+        pause.wait(0.1)
+    pause.wait(1.5)  # the stalled thread has woken and applied E's notification
+    assert [(r.id, r.status) for r in seen[-1].data] == sorted(fresh)
+    assert [(r.id, r.status) for r in Job.where().order("id").all()] == sorted(fresh)

@@ -15,6 +15,7 @@ import asyncio
 import datetime as dt
 import itertools
 import logging
+from collections import OrderedDict
 from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import replace
 from functools import partial
@@ -57,6 +58,8 @@ Computed = tuple[tuple[str, Callable[[Record], Any]], ...]
 
 #: Options that shape a view, not the shared result.
 VIEW_OPTIONS = ("computed", "ttl")
+#: How many keys written in this process are remembered against the feed's older rows.
+RECENT_KEYS = 10_000
 
 
 class _Unset:
@@ -339,6 +342,7 @@ class _Commit:
         self._task = CommitTask(source=tuple(changes))
         self._dispatcher.commit_order.acquire()
         self._held = True
+        self._live.written_here(changes)
 
     def queue(self) -> int | None:
         """Called once committed: queue the changes, then let other commits proceed."""
@@ -379,6 +383,8 @@ class LiveQueries:
         self._next_due: dt.datetime | None = None
         self._token: Any = _UNSET
         self._feed: Any = None
+        #: Keys this process wrote lately (while a feed listens), oldest first.
+        self._recent: OrderedDict[tuple[str, Any], None] = OrderedDict()
         self._feed_down = False
         self._closed = False
 
@@ -810,18 +816,36 @@ class LiveQueries:
     def _registered(self, live: Live) -> bool:
         return self.cache.peek(live.key) is live
 
+    def written_here(self, changes: Sequence[Change]) -> None:
+        """Remember the keys this process writes while a change feed listens."""
+        if self._feed is None:
+            return
+        recent = self._recent
+        for change in changes:
+            recent[(change.model.name, change.key)] = None
+            recent.move_to_end((change.model.name, change.key))
+        while len(recent) > RECENT_KEYS:
+            recent.popitem(last=False)
+
     def _feed_rows(self, task: FeedTask) -> list[RowChange]:
         changes: list[RowChange] = []
         with self.engine.committed_reads():
             for name, found in task.keys.items():
                 if found is None:
                     continue
+                model: Model = self.engine.model_named(name)
                 if isinstance(found, dict):
-                    rows = found
+                    rows = dict(found)
+                    # A row carried by a notification is as that commit left it; a commit
+                    # of this process may have written the same row since, and been applied
+                    # first (the listener was busy): read such rows as they are now.
+                    again = [key for key in found if (name, key) in self._recent]
                 else:
-                    model: Model = self.engine.model_named(name)
                     rows = dict.fromkeys(found)
-                    rows.update(rows_by_key(self.rr, model, found))
+                    again = list(found)
+                if again:
+                    rows.update(dict.fromkeys(again))
+                    rows.update(rows_by_key(self.rr, model, again))
                 changes.extend(RowChange(name, key, UNKNOWN, row) for key, row in rows.items())
         return changes
 
