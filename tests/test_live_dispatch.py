@@ -194,6 +194,57 @@ def test_live_records_and_values_watch_too(mem: ReactiveRecord) -> None:
     assert asyncio.run(scenario()) == (("a", 1), ("b", 2))
 
 
+def test_closing_the_instance_ends_every_watch(mem: ReactiveRecord) -> None:
+    Job = mem.models.Job
+    Job.create({"title": "a"})
+
+    async def scenario() -> list[list[str]]:
+        seen: list[list[str]] = []
+
+        async def consume() -> None:
+            async for snapshot in Job.where().order("title").watch():
+                seen.append(titles(snapshot.data))
+
+        task = asyncio.create_task(consume())
+        while not seen:
+            await asyncio.sleep(0.01)
+        mem.close()
+        await asyncio.wait_for(task, 5)  # ends, rather than waiting forever
+        return seen
+
+    assert asyncio.run(scenario()) == [["a"]]
+
+
+def test_a_watch_cancelled_while_it_starts_leaves_no_subscription(mem: ReactiveRecord) -> None:
+    Job = mem.models.Job
+    Job.create({"title": "a"})
+    started = threading.Event()
+
+    def slow(record: Any) -> int:
+        started.set()
+        threading.Event().wait(0.3)  # the first read is still running when the task goes
+        return 1
+
+    async def scenario() -> None:
+        async def consume() -> None:
+            async for _ in Job.where().with_computed({"x": slow}).watch():
+                pass
+
+        task = asyncio.create_task(consume())
+        while not started.is_set():
+            await asyncio.sleep(0.01)
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+        await asyncio.sleep(0.6)  # the worker thread finished subscribing, then undid it
+
+    asyncio.run(scenario())
+    errors: list[BaseException] = []
+    mem.signal("callback-error").connect(lambda _, error, **kw: errors.append(error), weak=False)
+    Job.create({"title": "b"})
+    assert len(mem.engine.live.cache) == 0 and errors == []
+
+
 def test_two_users_with_permissions_never_see_each_other_s_rows(
     make_rr: Callable[..., ReactiveRecord],
 ) -> None:

@@ -12,9 +12,12 @@ subscribes (a read when something may have changed), maintained once subscribed.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime as dt
 import itertools
 import logging
+import threading
+import weakref
 from collections import OrderedDict
 from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import replace
@@ -267,10 +270,20 @@ class _Latest:
         self._event = asyncio.Event()
         self._pending: Any = None
         self._base: Any = _UNSET
+        self._closed = False
 
     def push(self, snapshot: Any) -> None:
         """Called from the delivering thread."""
         self._loop.call_soon_threadsafe(self._put, snapshot)
+
+    def close(self) -> None:
+        """End the iteration (the instance closed); callable from any thread."""
+        with contextlib.suppress(RuntimeError):  # a closed loop: nobody is waiting
+            self._loop.call_soon_threadsafe(self._close)
+
+    def _close(self) -> None:
+        self._closed = True
+        self._event.set()
 
     def _put(self, snapshot: Any) -> None:
         self._pending = snapshot if self._pending is None else self._merge(snapshot)
@@ -289,15 +302,46 @@ class _Latest:
         return Snapshot(latest.data, added, removed, changed, latest.complete)
 
     async def next(self) -> Any:
-        """Wait for the next (possibly merged) snapshot."""
+        """Wait for the next (possibly merged) snapshot; ``_UNSET`` once closed."""
         await self._event.wait()
         self._event.clear()
+        if self._pending is None and self._closed:
+            return _UNSET
         snapshot, self._pending = self._pending, None
         if isinstance(snapshot, RecordSnapshot):
             self._base = (snapshot.data,) if snapshot.data is not None else ()
         else:
             self._base = snapshot.data
         return snapshot
+
+
+async def _subscribed(
+    subscribe: Callable[[Callable[[Any], None]], Callable[[], None]],
+    callback: Callable[[Any], None],
+) -> Callable[[], None]:
+    """``subscribe(callback)`` in a worker thread; a task cancelled meanwhile leaves no
+    subscription behind (the thread finishes subscribing, then it is undone)."""
+    lock = threading.Lock()
+    state: dict[str, Any] = {"cancelled": False, "unsubscribe": None}
+
+    def start() -> Callable[[], None]:
+        unsubscribe = subscribe(callback)
+        with lock:
+            state["unsubscribe"] = unsubscribe
+            cancelled = state["cancelled"]
+        if cancelled:
+            unsubscribe()
+        return unsubscribe
+
+    try:
+        return await asyncio.to_thread(start)
+    except asyncio.CancelledError:
+        with lock:
+            state["cancelled"] = True
+            unsubscribe = state["unsubscribe"]
+        if unsubscribe is not None:
+            unsubscribe()
+        raise
 
 
 # -- the live layer ---------------------------------------------------------------------
@@ -383,6 +427,8 @@ class LiveQueries:
         self._next_due: dt.datetime | None = None
         self._token: Any = _UNSET
         self._feed: Any = None
+        #: The asyncio consumers of ``watch()``, ended when the instance closes.
+        self._watchers: weakref.WeakSet[_Latest] = weakref.WeakSet()
         #: Keys this process wrote lately (while a feed listens), oldest first.
         self._recent: OrderedDict[tuple[str, Any], None] = OrderedDict()
         self._feed_down = False
@@ -438,11 +484,13 @@ class LiveQueries:
         self, subscribe: Callable[[Callable[[Any], None]], Callable[[], None]], key: str | None
     ) -> AsyncIterator[Any]:
         latest = _Latest(asyncio.get_running_loop(), key)
-        unsubscribe = await asyncio.to_thread(subscribe, latest.push)
+        unsubscribe = await _subscribed(subscribe, latest.push)
+        self._watchers.add(latest)
         try:
-            while True:
-                yield await latest.next()
+            while (snapshot := await latest.next()) is not _UNSET:
+                yield snapshot
         finally:
+            self._watchers.discard(latest)
             unsubscribe()
 
     def aggregate(self, query: Query[Any], function: str, field: str | None = None) -> LiveValue:
@@ -575,6 +623,8 @@ class LiveQueries:
     def close(self) -> None:
         """Stop the feed and the scheduler and drop every live result."""
         self._closed = True
+        for latest in list(self._watchers):
+            latest.close()
         self.scheduler.close()
         feed, self._feed = self._feed, None
         if feed is not None:
