@@ -7,7 +7,14 @@ import uuid
 from collections.abc import Callable
 
 import pytest
-from reactive_record import MemoryStore, PluginNotInstalled, ReactiveRecord, Store, StoreError
+from reactive_record import (
+    MemoryStore,
+    PluginNotInstalled,
+    ReactiveRecord,
+    ReactiveRecordError,
+    Store,
+    StoreError,
+)
 
 Build = Callable[..., ReactiveRecord]
 
@@ -88,12 +95,18 @@ def test_concurrent_writers_lose_nothing(rr: ReactiveRecord) -> None:
     assert sorted(rr.models.Note.pluck("id")) == list(range(1, 161))
 
 
-def test_close_releases_the_data(build_rr: Build) -> None:
+def test_close_releases_the_data_and_refuses_reads_and_writes(build_rr: Build) -> None:
     rr = build_rr()
     rr.models.Client.create({"name": "Acme"})
     rr.close()
-    with pytest.raises(StoreError):
-        rr.models.Client.count()
+    assert rr.store._tables == {}  # type: ignore[attr-defined]
+    for use in (
+        lambda: rr.models.Client.count(),
+        lambda: rr.models.Client.all(),
+        lambda: rr.models.Client.create({"name": "Later"}),
+    ):
+        with pytest.raises(ReactiveRecordError, match="this ReactiveRecord is closed"):
+            use()
 
 
 def test_json_values_share_nothing_with_callers() -> None:

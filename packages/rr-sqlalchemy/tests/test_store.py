@@ -7,7 +7,13 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from reactive_record import ReactiveRecord, RecordNotFound, StaleRecord, StoreError
+from reactive_record import (
+    ReactiveRecord,
+    ReactiveRecordError,
+    RecordNotFound,
+    StaleRecord,
+    StoreError,
+)
 from rr_sqlalchemy import SqlStore
 
 Make = Callable[..., ReactiveRecord]
@@ -196,9 +202,15 @@ def test_close_gives_every_connection_back_and_the_store_reopens(rr: ReactiveRec
         rr.models.Job.create({"title": f"Fix {n}"})
     store: Any = rr.store
     assert store.engine.pool.checkedout() <= 1  # at most the one kept for the next write
-    rr.close()
+    store.close()
     assert store.engine.pool.checkedout() == 0
-    assert rr.models.Job.count() == 3
+    assert rr.models.Job.count() == 3  # the store itself reopens on use
+    rr.close()  # the instance does not: nothing would close what it opened again
+    assert store.engine.pool.checkedout() == 0
+    with pytest.raises(ReactiveRecordError, match="this ReactiveRecord is closed"):
+        rr.models.Job.count()
+    with pytest.raises(ReactiveRecordError, match="this ReactiveRecord is closed"):
+        rr.models.Job.create({"title": "Late"})
 
 
 def test_a_connection_the_server_dropped_is_not_handed_out_again(

@@ -299,7 +299,9 @@ class ReactiveRecord:
         return problems
 
     def close(self) -> None:
-        """Stop live queries and release the store's connections."""
+        """Stop live queries and release the store's connections; reads and writes then
+        raise ``ReactiveRecordError``."""
+        self.engine.closed = True
         self.engine.live.close()
         self.store.close()
 

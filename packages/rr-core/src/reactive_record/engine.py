@@ -167,6 +167,8 @@ class Engine:
 
         self.rr = rr
         self.store = store
+        #: Set by ``rr.close()``: every read and write then refuses.
+        self.closed = False
         self.hook = rr.plugin_manager.hook
         self._tx: contextvars.ContextVar[_TxState | None] = contextvars.ContextVar(
             f"reactive_record_tx_{id(self)}", default=None
@@ -279,7 +281,15 @@ class Engine:
 
     def _source(self) -> Store | Transaction:
         state = self._tx.get()
-        return state.tx if state is not None else self.store
+        if state is not None:
+            return state.tx
+        self._check_open()
+        return self.store
+
+    def _check_open(self) -> None:
+        if self.closed:
+            # Rather than let a disposed pool quietly open connections nothing closes.
+            raise ReactiveRecordError("this ReactiveRecord is closed")
 
     def fetch_plan(self, plan: Plan) -> list[Record]:
         """Run a plan against the store (or the open transaction), post-filters included."""
@@ -495,6 +505,7 @@ class Engine:
         transaction can only roll back (decision 0003).
         """
         state = self._tx.get()
+        self._check_open()
         if state is not None:
             written = state.written
             try:
