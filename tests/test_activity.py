@@ -21,6 +21,7 @@ from reactive_record import (
     ReactiveRecord,
     Record,
     RecordNotFound,
+    ValidationError,
 )
 
 rr_activity = pytest.importorskip("rr_activity")
@@ -178,6 +179,18 @@ def test_a_user_without_an_id_is_refused_not_logged_as_system(
     with pytest.raises(PermissionDenied, match="a user with an id"):
         rr.models.Job.create({"title": "x", "client_id": 1}, user=user)
     assert logs(rr) == () and rr.models.Job.count() == 0
+
+
+def test_a_logged_records_primary_key_cannot_change(rr: ReactiveRecord) -> None:
+    # Its history is kept under its key: a new key would orphan it, and the old key's
+    # history would pass to whichever record gets that key next.
+    job = new_job(rr)
+    before = logs(rr)
+    with pytest.raises(ValidationError) as raised:
+        rr.models.Job.update(job.id, {"id": job.id + 100, "title": "moved"}, user=ALICE)
+    assert list(raised.value.messages) == ["id"]
+    assert logs(rr) == before and rr.models.Job.find(job.id).data == job
+    assert rr.models.Job.update(job.id, {"id": job.id, "title": "kept"}, user=ALICE)
 
 
 def test_system_writes_are_attributed_to_system(make_rr: Make, db_url: str) -> None:

@@ -18,6 +18,7 @@ from reactive_record import (
     Record,
     RecordBatch,
     StoreError,
+    ValidationError,
     hookimpl,
 )
 
@@ -298,6 +299,17 @@ def rr_authorize_change(change: Change) -> None:
             None,
             "a logged write needs an acting user (user=... or rr.acting_as); "
             "with `system_writes = true` it is attributed to system",
+        )
+    pk = model.primary_key
+    if (
+        change.operation == "update"
+        and model.name in state.models
+        and pk in change.after
+        and change.after[pk] != change.key
+    ):
+        # The log keeps a record's history under its key: a new key would orphan it.
+        raise ValidationError(
+            model.name, {pk: ["cannot change: the record's activity log is kept under it"]}
         )
     if change.user is not None and model.name in state.models and not identity(change.user):
         # Never logged as system: an entry must name who made the change.
