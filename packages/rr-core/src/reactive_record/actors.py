@@ -81,6 +81,8 @@ def _public_attributes(user: object) -> dict[str, Any]:
     alone: reading it could run a query.
     """
     own = getattr(user, "__dict__", {})
+    if plain_instance(type(user)):
+        return {name: value for name, value in own.items() if not name.startswith("_")}
     fields = getattr(user, "_fields", ()) if isinstance(user, tuple) else ()
     attributes: dict[str, Any] = {}
     for name in dir(user):
@@ -101,6 +103,27 @@ def _public_attributes(user: object) -> dict[str, Any]:
 
 #: Descriptors whose value is the user's own data: properties and ``__slots__`` fields.
 _READABLE = (property, functools.cached_property, types.MemberDescriptorType)
+_METHODS = (types.FunctionType, staticmethod, classmethod)
+
+
+def plain_instance(kind: type) -> bool:
+    """Whether every public attribute of a ``kind`` instance is in its ``__dict__``: no
+    slots, no named-tuple fields, no properties, descriptors or values on the class (its
+    methods apart). Such a user is read from ``vars`` alone, the cheap way."""
+    return _plain_kind(kind)
+
+
+@functools.cache
+def _plain_kind(kind: type) -> bool:
+    if issubclass(kind, tuple):
+        return False
+    for klass in kind.__mro__[:-1]:  # object itself holds nothing a rule reads
+        if "__slots__" in vars(klass):
+            return False
+        for name, value in vars(klass).items():
+            if not name.startswith("_") and not isinstance(value, _METHODS):
+                return False
+    return True
 
 
 def _plain(value: Any) -> Any:

@@ -15,7 +15,7 @@ from collections.abc import Hashable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from reactive_record import InvalidQuery, Record
-from reactive_record.actors import user_identity
+from reactive_record.actors import plain_instance, user_identity
 from reactive_record.conditions import user_attribute
 
 from . import grants as g
@@ -47,8 +47,13 @@ def user_key(user: Any) -> Hashable:
             return (type(user), frozenset(user.items()))
         except TypeError:  # unhashable values (a list of roles): their text
             return (type(user), repr(sorted(user.items(), key=_first)))
-    own = sorted(getattr(user, "__dict__", {}).items(), key=_first)
-    return (type(user), user_identity(user), repr(own))
+    own = getattr(user, "__dict__", {})
+    if plain_instance(type(user)):  # everything a rule reads is in __dict__
+        try:
+            return (type(user), frozenset(own.items()))
+        except TypeError:
+            return (type(user), repr(sorted(own.items(), key=_first)))
+    return (type(user), user_identity(user), repr(sorted(own.items(), key=_first)))
 
 
 def _first(item: tuple[Any, Any]) -> str:
