@@ -484,8 +484,12 @@ class LiveQueries:
         self, subscribe: Callable[[Callable[[Any], None]], Callable[[], None]], key: str | None
     ) -> AsyncIterator[Any]:
         latest = _Latest(asyncio.get_running_loop(), key)
-        unsubscribe = await _subscribed(subscribe, latest.push)
-        self._watchers.add(latest)
+        self._watchers.add(latest)  # before subscribing: a close meanwhile still ends it
+        try:
+            unsubscribe = await _subscribed(subscribe, latest.push)
+        except BaseException:
+            self._watchers.discard(latest)
+            raise
         try:
             while (snapshot := await latest.next()) is not _UNSET:
                 yield snapshot
