@@ -338,3 +338,17 @@ def test_python_format_survives_columns_named_like_their_types(tmp_path: Path) -
         ]
     )
     assert status == 0, out
+
+
+def test_a_decimal_the_store_keeps_as_text_on_sqlite_reflects_as_a_decimal(
+    tmp_path: Path,
+) -> None:
+    url = f"sqlite:///{tmp_path / 'own.db'}"
+    with ReactiveRecord(url, {"Job": {"fields": {"price": "decimal"}}}, ["sqlalchemy"]) as rr:
+        rr.create_tables()
+        rr.models.Job.create({"price": "10.50"})
+    with ReactiveRecord(url, {"Job": {}}, ["sqlalchemy"]) as rr:
+        assert rr.model_definition("Job").fields["price"].type == "decimal"
+        assert rr.models.Job.where(price={"gt": "9"}).pluck("price") == [Decimal("10.50")]
+    models = tomllib.loads(_generate("--database", url))["tool"]["reactive-record"]["models"]
+    assert models["Job"]["fields"]["price"] == {"type": "decimal"}

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -24,6 +24,11 @@ from .sql_text import identifier, parse_literal, split_top, strip_parens
 #: Functions whose default a database fills per row: never evaluated client-side.
 _SEQUENCE = re.compile(r"^nextval\(", re.IGNORECASE)
 _JSON_VALID = re.compile(r"^json_valid\s*\((.+)\)$", re.IGNORECASE)
+#: A column definition ``name TEXT COLLATE rr_decimal`` in SQLite's CREATE TABLE text.
+_DECIMAL_TEXT = re.compile(
+    r'(?:^|[(,])\s*("[^"]+"|`[^`]+`|\w+)\s+TEXT\s+COLLATE\s+"?rr_decimal"?(?![\w"])',
+    re.IGNORECASE,
+)
 _COMPARISON = re.compile(r"^(.+?)\s*(>=|<=|<>|!=|>|<|=)\s*(.+)$")
 _BETWEEN = re.compile(r"^(.+?)\s+BETWEEN\s+(.+?)\s+AND\s+(.+)$", re.IGNORECASE)
 _LENGTH_CALL = re.compile(r"^(?:char_length|character_length|length)\s*\((.+)\)$", re.IGNORECASE)
@@ -107,10 +112,13 @@ def inspect_table(bind: sa.Connection, table: str) -> TableInfo:
         json_column = _json_valid_column(text)
         if json_column is not None:
             json_columns.add(json_column)
+    decimals = _sqlite_decimal_columns(bind, table) if dialect == "sqlite" else set()
     for raw in raw_columns:
         name = raw["name"]
         default = overrides[name] if name in overrides else raw.get("default")
         info.columns[name] = _column(raw, default, dialect, primary_key, name in json_columns)
+        if name in decimals:  # the store's own exact decimal text reads back as a decimal
+            info.columns[name] = replace(info.columns[name], type="decimal")
     for text in checks:
         if _json_valid_column(text) is None and not _read_check(info, text):
             info.unread_checks.append(text)
@@ -171,6 +179,18 @@ def _sqlite_on_delete(bind: sa.Connection, table: str) -> dict[tuple[str, ...], 
         columns.setdefault(row[0], []).append(row[3])
         actions[row[0]] = row[6]
     return {tuple(columns[key]): action for key, action in actions.items() if action != "NO ACTION"}
+
+
+def _sqlite_decimal_columns(bind: sa.Connection, table: str) -> set[str]:
+    """Columns declared ``TEXT COLLATE rr_decimal``: how the store keeps a decimal on
+    SQLite (the pragma and SQLAlchemy give the type, not the collation)."""
+    row = bind.exec_driver_sql(
+        "SELECT sql FROM sqlite_master WHERE type = 'table' AND name = ?", (table,)
+    ).first()
+    if row is None or not row[0]:
+        return set()
+    names = _DECIMAL_TEXT.findall(row[0])
+    return {name[1:-1] if name[0] in '"`' else name for name in names}
 
 
 def _json_valid_column(text: str) -> str | None:
