@@ -45,6 +45,10 @@ _BOUNDS: tuple[tuple[str, str, Callable[[Any, Any], bool]], ...] = (
 
 
 def _numericality(rules: Mapping[str, Any]) -> Any:
+    bounds = [(text, test, rules[op]) for op, text, test in _BOUNDS if rules.get(op) is not None]
+    # A decimal compares with each bound as written (0.1), not the float just above it.
+    exact = [(text, test, Decimal(repr(bound))) for text, test, bound in bounds]
+
     def check(value: Any) -> bool:
         if value is None:
             return True
@@ -54,11 +58,8 @@ def _numericality(rules: Mapping[str, Any]) -> Any:
             raise SchemaError("is not a number")
         if rules.get("only_integer") and value != int(value):
             raise SchemaError("must be an integer")
-        for op, text, test in _BOUNDS:
-            bound = rules.get(op)
-            if isinstance(value, Decimal) and isinstance(bound, float):
-                bound = Decimal(repr(bound))  # 0.1 as written, not the float just above it
-            if bound is not None and not test(value, bound):
+        for text, test, bound in exact if isinstance(value, Decimal) else bounds:
+            if not test(value, bound):
                 raise SchemaError(f"must be {text} {bound:g}")
         return True
 
