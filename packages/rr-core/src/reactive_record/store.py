@@ -287,8 +287,8 @@ class MemoryTransaction:
         # Rows here are always as stored: read_back changes nothing.
         table = self._writable(model)
         # As SQL: coerced values, and a column default where the value is absent (not
-        # where it is NULL).
-        row = detached(model, model.row_as_sent(model.coerce_values(values)))
+        # where it is NULL). Coercion copies JSON values: nothing is shared with ``values``.
+        row = model.row_as_sent(model.coerce_values(values))
         pk = model.primary_key
         if row.get(pk) is None:
             kind = model.fields[pk].type
