@@ -100,6 +100,11 @@ class PermissionDenied(ReactiveRecordError):
         super().__init__(f"not allowed to {action} {target}{reason}")
 
 
+def hidden_field(model: str, field: str) -> PermissionDenied:
+    """The refusal to read ``field`` of ``model``, which a plugin hides from the reader."""
+    return PermissionDenied("read", model, field=field, rule=f"{field} is hidden")
+
+
 class StaleRecord(ReactiveRecordError):
     """Optimistic locking: the record changed since the ``lock_version`` the writer saw."""
 

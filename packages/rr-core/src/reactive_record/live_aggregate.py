@@ -17,7 +17,7 @@ from fractions import Fraction
 from typing import TYPE_CHECKING, Any
 
 from . import conditions as cond
-from .errors import InvalidQuery, PermissionDenied
+from .errors import InvalidQuery, hidden_field
 from .live_query import LiveQuery, LiveResult
 from .records import Record
 from .relative_time import ago_terms, next_boundary, row_boundary
@@ -100,7 +100,7 @@ def check_function(spec: QuerySpec, function: str, field: str | None, engine: En
         engine.user_of(spec), model
     ):
         # A sum would reveal what the reader may not see (one row at a time, by filtering).
-        raise PermissionDenied("read", model.name, field=field, rule=f"{field} is hidden")
+        raise hidden_field(model.name, field)
 
 
 class LiveAggregate(LiveResult):
@@ -249,7 +249,7 @@ class LiveAggregate(LiveResult):
         """The summed field of ``record``; a plugin that hid it from the reader refuses."""
         field = self.field or ""
         if field not in record:
-            raise PermissionDenied("read", self.model.name, field=field, rule=f"{field} is hidden")
+            raise hidden_field(self.model.name, field)
         return record[field]
 
     def _counted(self, row: Mapping[str, Any] | None) -> Record | None:

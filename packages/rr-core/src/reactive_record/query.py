@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from . import conditions as cond
 from .actors import current_user, user_identity
-from .errors import InvalidQuery, PermissionDenied, PluginNotInstalled, RecordNotFound
+from .errors import InvalidQuery, PluginNotInstalled, RecordNotFound, hidden_field
 from .records import Record
 
 if TYPE_CHECKING:
@@ -270,9 +270,7 @@ class Query(Generic[R]):
         for row in rows[:1]:
             for name in names:
                 if name not in row:  # a plugin hid the field from this reader
-                    raise PermissionDenied(
-                        "read", self._model.name, field=name, rule=f"{name} is hidden"
-                    )
+                    raise hidden_field(self._model.name, name)
         if len(names) == 1:
             return [row[names[0]] for row in rows]
         return [tuple(row[n] for n in names) for row in rows]
