@@ -42,18 +42,17 @@ def user_key(user: Any) -> Hashable:
     (``__slots__`` and named-tuple fields, properties, class values), and its private
     instance data too, so two users never share a cached grant or decision.
     """
-    if isinstance(user, Mapping):
-        try:
-            return (type(user), frozenset(user.items()))
-        except TypeError:  # unhashable values (a list of roles): their text
-            return (type(user), repr(sorted(user.items(), key=_first)))
     own = getattr(user, "__dict__", {})
-    if plain_instance(type(user)):  # everything a rule reads is in __dict__
-        try:
-            return (type(user), frozenset(own.items()))
-        except TypeError:
-            return (type(user), repr(sorted(own.items(), key=_first)))
-    return (type(user), user_identity(user), repr(sorted(own.items(), key=_first)))
+    if isinstance(user, Mapping):
+        items = user.items()
+    elif plain_instance(type(user)):  # everything a rule reads is in __dict__
+        items = own.items()
+    else:
+        return (type(user), user_identity(user), repr(sorted(own.items(), key=_first)))
+    try:
+        return (type(user), frozenset(items))
+    except TypeError:  # unhashable values (a list of roles): their text
+        return (type(user), repr(sorted(items, key=_first)))
 
 
 def _first(item: tuple[Any, Any]) -> str:
