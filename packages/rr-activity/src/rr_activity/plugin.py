@@ -290,8 +290,9 @@ def rr_authorize_change(change: Change) -> None:
             identity(change.user),
             "the activity log is append-only; rr-activity writes it",
         )
-    system_writes = change.rr.settings.get("system_writes", False)
-    if change.user is None and model.name in state.models and not system_writes:
+    if model.name not in state.models:
+        return  # not logged: nothing more to require
+    if change.user is None and not change.rr.settings.get("system_writes", False):
         raise PermissionDenied(
             change.operation,
             model.name,
@@ -301,17 +302,12 @@ def rr_authorize_change(change: Change) -> None:
             "with `system_writes = true` it is attributed to system",
         )
     pk = model.primary_key
-    if (
-        change.operation == "update"
-        and model.name in state.models
-        and pk in change.after
-        and change.after[pk] != change.key
-    ):
+    if change.operation == "update" and pk in change.after and change.after[pk] != change.key:
         # The log keeps a record's history under its key: a new key would orphan it.
         raise ValidationError(
             model.name, {pk: ["cannot change: the record's activity log is kept under it"]}
         )
-    if change.user is not None and model.name in state.models and not identity(change.user):
+    if change.user is not None and not identity(change.user):
         # Never logged as system: an entry must name who made the change.
         raise PermissionDenied(
             change.operation,
