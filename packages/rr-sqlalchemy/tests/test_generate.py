@@ -228,6 +228,13 @@ def test_a_model_whose_table_is_missing_is_a_config_error(sql_db_url: str) -> No
         ReactiveRecord(database=sql_db_url, models={"Job": {"table": "nope"}})
 
 
+def _mypy(api: Any, folder: Path, *files: str) -> tuple[str, int]:
+    """``mypy --strict`` on ``files`` of ``folder``: its report and exit status."""
+    cache = ["--no-incremental", "--cache-dir", str(folder / ".mypy_cache")]
+    out, _, status = api.run(["--strict", *cache, *(str(folder / name) for name in files)])
+    return out, status
+
+
 def test_python_format_types_records_for_mypy(database: str, tmp_path: Path) -> None:
     if not database.startswith("sqlite"):
         pytest.skip("one database is enough to type-check the generated module")
@@ -250,16 +257,7 @@ def test_python_format_types_records_for_mypy(database: str, tmp_path: Path) -> 
         "    assert task is not None\n"
         "    return task.title\n"
     )
-    out, _, status = api.run(
-        [
-            "--strict",
-            "--no-incremental",
-            "--cache-dir",
-            str(tmp_path / ".mypy_cache"),
-            str(tmp_path / "records.py"),
-            str(tmp_path / "use.py"),
-        ]
-    )
+    out, status = _mypy(api, tmp_path, "records.py", "use.py")
     assert status == 1, out
     assert out.count("error:") == 1
     assert 'use.py:12: error: Incompatible return value type (got "str", expected "int")' in out
@@ -328,15 +326,7 @@ def test_python_format_survives_columns_named_like_their_types(tmp_path: Path) -
     assert "    datetime: _datetime.datetime\n" in module
     assert "    # str: str | None  (read it by item: record['str'])" in module
     (tmp_path / "records.py").write_text(module)
-    out, _, status = api.run(
-        [
-            "--strict",
-            "--no-incremental",
-            "--cache-dir",
-            str(tmp_path / ".mypy_cache"),
-            str(tmp_path / "records.py"),
-        ]
-    )
+    out, status = _mypy(api, tmp_path, "records.py")
     assert status == 0, out
 
 

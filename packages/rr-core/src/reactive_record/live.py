@@ -876,8 +876,9 @@ class LiveQueries:
             return
         recent = self._recent
         for change in changes:
-            recent[(change.model.name, change.key)] = None
-            recent.move_to_end((change.model.name, change.key))
+            key = (change.model.name, change.key)
+            recent[key] = None
+            recent.move_to_end(key)
         while len(recent) > RECENT_KEYS:
             recent.popitem(last=False)
 
