@@ -146,6 +146,18 @@ def test_update_validates_the_merged_row(seeded: ReactiveRecord) -> None:
     seeded.models.Job.update(1, {"priority": 4})  # other fields stay valid
 
 
+def test_a_given_primary_key_is_validated_like_any_field(
+    build_rr: Callable[..., ReactiveRecord],
+) -> None:
+    region = {"primary_key": "code", "fields": {"code": {"type": "string", "length": 3}}}
+    regions = build_rr({"Region": region}).models.Region
+    with pytest.raises(ValidationError) as raised:
+        regions.create({"code": "NORTH"})
+    assert raised.value.messages == {"code": ["Longer than maximum length 3."]}
+    assert regions.count() == 0
+    assert regions.create({"code": "NW"}).code == "NW"
+
+
 def test_a_nullable_field_without_rules_accepts_null(seeded: ReactiveRecord) -> None:
     assert seeded.models.Job.update(1, {"client_id": None}).client_id is None
 

@@ -145,10 +145,29 @@ def schema_for(model: Model) -> Schema:
     return Schema.from_dict(declared, name=f"{model.name}Validation")(unknown=EXCLUDE)
 
 
+#: One field's checks: its name, whether it may be None, and its validators.
+Check = tuple[str, bool, tuple[Callable[[Any], Any], ...]]
+
+
+def checks_for(model: Model) -> tuple[Check, ...]:
+    """The checks of ``model``'s schema, each field's validators run as marshmallow would.
+
+    Field by field as ``Schema.validate`` runs them, without its load machinery
+    (processors, unknown keys, a validator chain built per call: most of its cost on a
+    one-row write): the schema has no processors, its fields are ``Raw`` and every
+    validator raises rather than returning False.
+    """
+    schema = schema_for(model)
+    return tuple(
+        (name, field.allow_none, tuple(field.validators))
+        for name, field in schema.load_fields.items()
+    )
+
+
 @hookimpl
 def rr_configure(rr: ReactiveRecord) -> None:
-    """Build one validation schema per model, once, at start-up."""
-    rr.extensions[EXTENSION] = {model.name: schema_for(model) for model in rr.model_definitions()}
+    """Build each model's checks from its generated schema, once, at start-up."""
+    rr.extensions[EXTENSION] = {model.name: checks_for(model) for model in rr.model_definitions()}
 
 
 @hookimpl
@@ -166,23 +185,24 @@ def rr_validate_change(change: Change) -> None:
     """Validate the row as it will be written; raise ValidationError (field -> messages)."""
     if change.operation == "destroy":
         return
-    schemas = change.rr.extensions.get(EXTENSION, {})
-    schema = schemas.get(change.model.name)
-    if schema is None:
-        schema = schemas[change.model.name] = schema_for(change.model)
+    model = change.model
+    checks = change.rr.extensions.get(EXTENSION, {}).get(model.name)
+    if checks is None:
+        checks = change.rr.extensions.setdefault(EXTENSION, {})[model.name] = checks_for(model)
     row = change.row
-    pk = change.model.primary_key
-    if change.operation == "create":
-        row = {name: row.get(name) for name in change.model.fields if name != pk}
-    # Each field of the schema, as Schema.validate would run them, without its load
-    # machinery (processors, unknown-key handling: over half its cost): the schema
-    # has no processors, and unknown keys are excluded anyway.
     errors: dict[str, Any] = {}
-    for name, field in schema.load_fields.items():
-        try:
-            field.deserialize(row.get(name))
-        except SchemaError as exc:
-            errors[name] = exc.messages
+    for name, nullable, validators in checks:
+        value = row.get(name)
+        if value is None:
+            # The primary key of a create is the database's to give.
+            if not nullable and not (change.operation == "create" and name == model.primary_key):
+                errors[name] = [BLANK]
+            continue
+        for validator in validators:
+            try:
+                validator(value)
+            except SchemaError as exc:
+                errors.setdefault(name, []).extend(exc.messages)
     if errors:
         raise ValidationError(change.model.name, _messages(errors), change.key)
 
