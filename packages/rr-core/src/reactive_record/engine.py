@@ -130,26 +130,20 @@ class _HandedOut:
     so live queries see them; ``rr_after_commit`` still gets only the engine's own writes.
     """
 
+    read: Callable[..., Row | None]
+    fetch: Callable[[Plan], list[Row]]
+    count: Callable[[Plan], int]
+    write: Callable[[Change], Row | None]
+
     def __init__(self, tx: Transaction, rr: ReactiveRecord) -> None:
         self.store_tx = tx
         self.rr = rr
         self.inserted: list[Change] = []
-
-    def read(self, model: Model, key: Any, lock: bool = False) -> Row | None:
-        """As :meth:`Transaction.read`."""
-        return self.store_tx.read(model, key, lock)
-
-    def fetch(self, plan: Plan) -> list[Row]:
-        """As :meth:`Transaction.fetch`."""
-        return self.store_tx.fetch(plan)
-
-    def count(self, plan: Plan) -> int:
-        """As :meth:`Transaction.count`."""
-        return self.store_tx.count(plan)
-
-    def write(self, change: Change) -> Row | None:
-        """As :meth:`Transaction.write`."""
-        return self.store_tx.write(change)
+        # The store's own methods, not wrappers: each write calls read and write.
+        self.read = tx.read
+        self.fetch = tx.fetch
+        self.count = tx.count
+        self.write = tx.write
 
     def insert(self, model: Model, values: Mapping[str, Any], read_back: bool = True) -> Row:
         """As :meth:`Transaction.insert`, and the row reaches live queries at commit."""
@@ -579,7 +573,7 @@ class Engine:
         acting = self._user(user)
         _check_values(model, operation, values)
         if key is not None:
-            key = model.field(model.primary_key).coerce(key, model.name)
+            key = model.fields[model.primary_key].coerce(key, model.name)
         if self._tx.get() is None:
             # Its own transaction: a failure rolls back all it wrote, no outer one to break.
             with self.transaction() as tx:
@@ -727,5 +721,5 @@ def _broken(cause: BaseException) -> ReactiveRecordError:
 
 def _check_values(model: Model, call: str, values: object) -> None:
     """A write's values must be a mapping (before anything is read or written)."""
-    if not isinstance(values, Mapping):
+    if type(values) is not dict and not isinstance(values, Mapping):
         raise InvalidQuery(f"{model.name}.{call}() takes a mapping of values, not {values!r}")

@@ -358,7 +358,7 @@ class _Commit:
         self._live = live
         self._dispatcher = live.dispatcher
         self._held = False
-        self._task: CommitTask | None = None
+        self._changes: Sequence[Change] = ()
 
     def __enter__(self) -> _Commit:
         return self
@@ -383,7 +383,7 @@ class _Commit:
         """Called inside the transaction, after its last write, right before the commit."""
         if not changes:
             return
-        self._task = CommitTask(source=tuple(changes))
+        self._changes = changes
         self._dispatcher.commit_order.acquire()
         self._held = True
         self._live.written_here(changes)
@@ -393,10 +393,9 @@ class _Commit:
         if not self._held:
             return None
         try:
-            assert self._task is not None
             if self._live._unheard():
                 return None
-            return self._dispatcher.enqueue(self._task)
+            return self._dispatcher.enqueue(CommitTask(source=tuple(self._changes)))
         finally:
             self.release()
 
@@ -422,6 +421,7 @@ class LiveQueries:
         self.scheduler = Scheduler(self.rr.clock, self._scheduled_tick)
         #: Bumped whenever a commit or re-read may have changed any result.
         self.version = 0
+        self._committed = self.rr.signal("committed")
         self._serial = itertools.count(1)
         self._timed: dict[Live, dt.datetime] = {}
         self._next_due: dt.datetime | None = None
@@ -655,7 +655,7 @@ class LiveQueries:
         registered later read this commit's rows; the version still moves for lazily live
         reads. Never blocks on the state lock: a busy one means queue as usual.
         """
-        if len(self.index) or self.rr.signal("committed").receivers:
+        if len(self.index) or self._committed.receivers:
             return False
         state = self.dispatcher.state
         if not state.acquire(blocking=False):
@@ -852,7 +852,7 @@ class LiveQueries:
                 deliveries = self._apply(task, changes)
             else:
                 self.version += 1
-            if task.source and self.rr.signal("committed").receivers:
+            if task.source and self._committed.receivers:
                 deliveries.insert(0, partial(self._send, "committed", changes=task.source))
             return deliveries
         if isinstance(task, FeedTask):

@@ -371,7 +371,9 @@ class SqlTransaction:
 
     def __enter__(self) -> SqlTransaction:
         store = self.store
-        store._guard.__enter__()
+        lock = store._lock
+        if lock is not None:
+            lock.acquire()
         try:
             self._connection = connection = store._checkout()
             dbapi_connection = connection.dbapi_connection
@@ -431,7 +433,9 @@ class SqlTransaction:
             if self._connection is not None:
                 self.store._checkin(self._connection)
         finally:
-            self.store._guard.__exit__(None, None, None)
+            lock = self.store._lock
+            if lock is not None:
+                lock.release()
 
     def _run(self, what: str, statement: Statement, values: Sequence[Any]) -> Any:
         try:
@@ -441,8 +445,9 @@ class SqlTransaction:
         return self.cursor
 
     def _rows(self, what: str, statement: Statement, values: Sequence[Any]) -> list[Row]:
-        cursor = self._run(what, statement, values)
+        cursor = self.cursor
         try:
+            cursor.execute(statement.sql, statement.params(values))
             rows = cursor.fetchall()
         except self.store._errors as exc:
             raise self.store.error(what, exc) from exc
@@ -458,14 +463,12 @@ class SqlTransaction:
     def read(self, model: Model, key: Any, lock: bool = False) -> Row | None:
         """The row with primary key ``key`` (``SELECT ... FOR UPDATE`` when ``lock``)."""
         store = self.store
-        shape = ("eq", model.primary_key)
-        order = ((model.primary_key, False),)
-        statement = store.statement(
+        statement = store._statements.get(("read", model.name, lock)) or store.statement(
             ("read", model.name, lock),
             store.compiler.select,
             model,
-            shape,
-            order,
+            ("eq", model.primary_key),
+            ((model.primary_key, False),),
             False,
             False,
             lock,
@@ -511,8 +514,9 @@ class SqlTransaction:
                 raise StoreError(f"{model.name} {key!r} vanished during the update")
             return current
         returning = store._update_returning
-        statement = store.statement(
-            ("update", model.name, columns, mode, returning),
+        cache_key = ("update", model.name, columns, mode, returning)
+        statement = store._statements.get(cache_key) or store.statement(
+            cache_key,
             store.compiler.update,
             model,
             columns,
