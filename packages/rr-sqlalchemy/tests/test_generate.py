@@ -342,3 +342,36 @@ def test_a_decimal_the_store_keeps_as_text_on_sqlite_reflects_as_a_decimal(
         assert rr.models.Job.where(price={"gt": "9"}).pluck("price") == [Decimal("10.50")]
     models = tomllib.loads(_generate("--database", url))["tool"]["reactive-record"]["models"]
     assert models["Job"]["fields"]["price"] == {"type": "decimal"}
+
+
+def test_foreign_keys_that_make_no_association_are_noted(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'keys.db'}"
+    engine = sa.create_engine(url)
+    with engine.begin() as conn:
+        for statement in (
+            "CREATE TABLE sites (id INTEGER PRIMARY KEY, region TEXT NOT NULL,"
+            " code TEXT NOT NULL UNIQUE, UNIQUE (region, code))",
+            "CREATE TABLE visits (id INTEGER PRIMARY KEY, region TEXT, code TEXT,"
+            " FOREIGN KEY (region, code) REFERENCES sites (region, code))",
+            "CREATE TABLE badges (id INTEGER PRIMARY KEY, site_code TEXT REFERENCES sites (code))",
+            "CREATE TABLE legacy (code TEXT NOT NULL UNIQUE)",
+            "CREATE TABLE items (id INTEGER PRIMARY KEY, legacy_code TEXT"
+            " REFERENCES legacy (code), site_id INTEGER REFERENCES sites (id))",
+        ):
+            conn.exec_driver_sql(statement)
+    engine.dispose()
+    text = _generate("--database", url)
+    models = tomllib.loads(text)["tool"]["reactive-record"]["models"]
+    assert "belongs_to" not in models["Visit"] and "belongs_to" not in models["Badge"]
+    assert models["Item"]["belongs_to"] == {"site": {"model": "Site", "foreign_key": "site_id"}}
+    assert models["Site"]["has_many"] == {"items": {"model": "Item", "foreign_key": "site_id"}}
+    notes = [line for line in text.splitlines() if "no association" in line]
+    assert notes == [
+        "# site_code -> sites (code): no association: code is not the primary key of sites",
+        "# legacy_code -> legacy (code): no association: legacy is not a model",
+        "# region, code -> sites (region, code): no association: its key has several columns",
+    ]
+
+    alone = _generate("--database", url, "--tables", "items")
+    assert "belongs_to" not in tomllib.loads(alone)["tool"]["reactive-record"]["models"]["Item"]
+    assert "# site_id -> sites (id): no association: sites is not generated" in alone

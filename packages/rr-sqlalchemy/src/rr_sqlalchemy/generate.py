@@ -3,7 +3,9 @@
 :func:`describe_database` reflects tables into model tables (the shape of
 ``[tool.reactive-record.models.X]``) with associations both ways: a foreign key
 ``jobs.client_id -> clients.id`` gives ``Job`` a ``belongs_to.client`` and ``Client`` a
-``has_many.jobs`` (``dependent = "destroy"`` where the key cascades on delete).
+``has_many.jobs`` (``dependent = "destroy"`` where the key cascades on delete); a key
+that cannot make one (several columns, a column other than the primary key, a table
+left out) is noted in a comment instead.
 :func:`render_toml` prints them with tomlkit; :func:`render_python` prints record
 classes that type the handles (``ModelHandle[JobRecord]``) for editors and mypy.
 """
@@ -28,7 +30,7 @@ from tomlkit.items import InlineTable, Table
 
 from .connect import make_engine
 from .model_config import model_table
-from .reflection import TableInfo, inspect_table, table_names
+from .reflection import ForeignKeyInfo, TableInfo, inspect_table, table_names
 from .types import SQLITE
 from .urls import resolve
 
@@ -88,7 +90,7 @@ def describe_database(bind: sa.Connection, tables: Sequence[str] | None = None) 
         models[name] = model_table(info)
         by_table[table] = name
         notes[name] = _notes(info)
-    _associate(infos, models, by_table)
+    _associate(infos, models, by_table, notes)
     source = bind.engine.url.render_as_string(hide_password=True)
     return Description(models, skipped, notes, source)
 
@@ -105,12 +107,15 @@ def _notes(info: TableInfo) -> list[str]:
 
 
 def _associate(
-    infos: Mapping[str, TableInfo], models: dict[str, dict[str, Any]], by_table: Mapping[str, str]
+    infos: Mapping[str, TableInfo],
+    models: dict[str, dict[str, Any]],
+    by_table: Mapping[str, str],
+    notes: dict[str, list[str]],
 ) -> None:
     children: dict[tuple[str, str], int] = {}
     for table, info in infos.items():
         for fk in info.foreign_keys:
-            if table in by_table and fk.referred_table in by_table:
+            if table in by_table and _no_association(fk, infos, models, by_table) is None:
                 key = (table, fk.referred_table)
                 children[key] = children.get(key, 0) + 1
     for table, info in infos.items():
@@ -118,12 +123,15 @@ def _associate(
             continue
         child = models[by_table[table]]
         for fk in info.foreign_keys:
-            parent_name = by_table.get(fk.referred_table)
-            if parent_name is None or len(fk.columns) != 1:
+            unmade = _no_association(fk, infos, models, by_table)
+            if unmade is not None:
+                notes[by_table[table]].append(
+                    f"{', '.join(fk.columns)} -> {fk.referred_table} "
+                    f"({', '.join(fk.referred_columns)}): no association: {unmade}"
+                )
                 continue
+            parent_name = by_table[fk.referred_table]
             parent = models[parent_name]
-            if list(fk.referred_columns) != [parent.get("primary_key", "id")]:
-                continue
             column = fk.columns[0]
             stem = column[:-3] if column.endswith("_id") and len(column) > 3 else snake(parent_name)
             belongs = _free_name(child, stem)
@@ -136,6 +144,26 @@ def _associate(
             if (fk.on_delete or "").upper() == "CASCADE":
                 many["dependent"] = "destroy"
             parent.setdefault("has_many", {})[_free_name(parent, plural)] = many
+
+
+def _no_association(
+    fk: ForeignKeyInfo,
+    infos: Mapping[str, TableInfo],
+    models: Mapping[str, Mapping[str, Any]],
+    by_table: Mapping[str, str],
+) -> str | None:
+    """Why ``fk`` makes no association (None: it makes one), for the TOML's reader."""
+    referred = fk.referred_table
+    if referred not in infos:
+        return f"{referred} is not generated"
+    if referred not in by_table:
+        return f"{referred} is not a model"
+    if len(fk.columns) != 1:
+        return "its key has several columns"
+    primary_key = models[by_table[referred]].get("primary_key", "id")
+    if list(fk.referred_columns) != [primary_key]:
+        return f"{fk.referred_columns[0]} is not the primary key of {referred}"
+    return None
 
 
 def _free_name(model: Mapping[str, Any], wanted: str) -> str:
