@@ -72,6 +72,13 @@ def _refuse(code: str, message: str, path: str | None = None, **details: Any) ->
     return _RefusalError(Refused(code, message, path, details))
 
 
+def _hidden(model: Model, name: str, path: str, field: str) -> _RefusalError:
+    """The refusal of a query that filters or orders by a field hidden from its user."""
+    return _refuse(
+        "hidden_field", f"{model.name}.{name} is hidden from this user", path, field=field
+    )
+
+
 def validate_query(
     rr: ReactiveRecord, payload: Any, user: Any, action: str = "read"
 ) -> Permitted | Refused:
@@ -180,12 +187,7 @@ def _where(rr: ReactiveRecord, model: Model, data: Any, hidden: frozenset[str]) 
         raise _refuse(code, str(exc), "where", field=exc.field) from None
     used = sorted(cond.fields_of(node) & hidden)
     if used:
-        raise _refuse(
-            "hidden_field",
-            f"{model.name}.{used[0]} is hidden from this user",
-            "where",
-            field=used[0],
-        )
+        raise _hidden(model, used[0], "where", used[0])
     return node
 
 
@@ -206,12 +208,7 @@ def _hidden_through_associations(
         where = f"{path}{node.association}."
         used = sorted(cond.fields_of(node.condition) & hidden)
         if used:
-            raise _refuse(
-                "hidden_field",
-                f"{target.name}.{used[0]} is hidden from this user",
-                "where",
-                field=f"{where}{used[0]}",
-            )
+            raise _hidden(target, used[0], "where", f"{where}{used[0]}")
         _hidden_through_associations(rr, target, node.condition, user, where)
 
 
@@ -228,12 +225,7 @@ def _order(model: Model, terms: Any, hidden: frozenset[str]) -> tuple[str, ...]:
         raise _refuse("invalid_value", str(exc), "order") from None
     for name, _ in parsed:
         if name in hidden:
-            raise _refuse(
-                "hidden_field",
-                f"{model.name}.{name} is hidden from this user",
-                "order",
-                field=name,
-            )
+            raise _hidden(model, name, "order", name)
     return tuple(terms)
 
 
