@@ -369,3 +369,25 @@ def test_values_keep_their_python_types(make_rr: Make, db_url: str) -> None:
     assert rr.models.Sample.where(flag=False).count() == 1
     empty = rr.models.Sample.create({})
     assert {k: v for k, v in empty.items() if k != "id"} == dict.fromkeys(values)
+
+
+def test_foreign_keys_hold_on_every_store(rr: ReactiveRecord) -> None:
+    # A belongs_to is a FOREIGN KEY on SQL databases; the memory store keeps it as well.
+    m = rr.models
+    before = [sorted(dict(r).items()) for r in m.Task.all()]
+    refused = (
+        lambda: m.Task.create({"job_id": 999, "title": "orphan"}),
+        lambda: m.Task.update(1, {"job_id": 999}),
+        lambda: m.User.destroy(2),  # Bob still has tasks
+        lambda: m.Job.update(1, {"id": 50}),  # Fix's tasks point at id 1
+    )
+    for write in refused:
+        with pytest.raises(StoreError) as raised:
+            write()
+        assert "foreign key" in str(raised.value).lower()
+    assert [sorted(dict(r).items()) for r in m.Task.all()] == before
+    assert m.User.count() == 2 and m.Job.find(1).data.title == "Fix"
+    assert m.Task.create({"job_id": None, "title": "unassigned"}).job_id is None
+    m.Task.where(user_id=2).destroy_all()
+    m.User.destroy(2)
+    assert m.User.pluck("name") == ["Ann"]

@@ -143,6 +143,8 @@ def test_and_or_not_follow_sql_three_valued_logic() -> None:
 
 @pytest.fixture
 def nullable(rr: ReactiveRecord) -> ReactiveRecord:
+    for name in ("Ann", "Bob"):
+        rr.models.User.create({"name": name})
     for title, user_id in (("a", 1), ("b", 2), ("c", None)):
         rr.models.Job.create({"title": title + title, "user_id": user_id})
     return rr

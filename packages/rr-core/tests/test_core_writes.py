@@ -15,6 +15,7 @@ from reactive_record import (
     ReactiveRecord,
     RecordNotFound,
     StaleRecord,
+    StoreError,
     UnknownField,
     ValidationError,
 )
@@ -32,6 +33,7 @@ def rows(rr: ReactiveRecord) -> dict[str, list[dict[str, Any]]]:
 
 
 def test_create_returns_the_stored_row(rr: ReactiveRecord) -> None:
+    rr.models.Client.create({"id": 7, "name": "Acme"})
     job = rr.models.Job.create({"title": "Fix", "client_id": "7"})
     assert job.id == 1 and job.client_id == 7
     assert job.status == "pending" and job.priority == 2 and job.lock_version == 0
@@ -166,11 +168,19 @@ def test_a_nullable_field_without_rules_accepts_null(seeded: ReactiveRecord) -> 
 
 
 def test_dependent_destroy_cascades(seeded: ReactiveRecord) -> None:
-    seeded.models.Client.destroy(1)
-    assert seeded.models.Job.pluck("title") == ["Audit", "Sweep"]
-    assert seeded.models.Task.pluck("title") == ["Count"]
-    assert seeded.models.Note.count() == 0
-    assert seeded.models.User.count() == 3  # has_many without dependent: left alone
+    m = seeded.models
+    before = rows(seeded)
+    # has_many without dependent: its rows are left alone, so while they point at the
+    # client (a foreign key) it cannot go, and the cascade already run is undone.
+    with pytest.raises(StoreError, match="still referenced by User 1"):
+        m.Client.destroy(1)
+    assert rows(seeded) == before
+    m.User.where(client_id=1).update_all({"client_id": None})
+    m.Client.destroy(1)
+    assert m.Job.pluck("title") == ["Audit", "Sweep"]
+    assert m.Task.pluck("title") == ["Count"]
+    assert m.Note.count() == 0
+    assert m.User.count() == 3
 
 
 def test_each_cascaded_destroy_runs_the_pipeline(build_rr: Callable[..., ReactiveRecord]) -> None:
@@ -232,7 +242,7 @@ def test_a_transaction_rolls_back_on_exception(seeded: ReactiveRecord) -> None:
     with pytest.raises(Boom), seeded.transaction():
         seeded.models.Job.create({"title": "Inside"})
         seeded.models.Job.update(1, {"status": "completed"})
-        seeded.models.Client.destroy(2)
+        seeded.models.Job.destroy(3)  # and its task, by cascade
         with seeded.transaction():  # nested: joins the outer one
             seeded.models.Note.destroy(1)
         raise Boom

@@ -66,7 +66,8 @@ def job_models(
 
 @pytest.fixture
 def build() -> Iterator[Callable[..., ReactiveRecord]]:
-    """``build(section, url="memory://", task_section=None, **config)``: a fresh instance."""
+    """``build(section, url="memory://", task_section=None, **config)``: a fresh instance
+    holding clients 1-3."""
     made: list[ReactiveRecord] = []
 
     def make(
@@ -84,6 +85,9 @@ def build() -> Iterator[Callable[..., ReactiveRecord]]:
         )
         made.append(rr)
         rr.create_tables()
+        with rr.transaction() as tx:  # the tenants every job belongs to (a foreign key)
+            for number in (1, 2, 3):
+                tx.insert(rr.model_definition("Client"), {"id": number, "name": f"client {number}"})
         return rr
 
     yield make

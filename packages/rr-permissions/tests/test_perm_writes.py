@@ -121,10 +121,10 @@ def test_writes_without_a_user_are_system_writes_where_allowed(rr: ReactiveRecor
 
 def test_system_writes_follow_the_setting(build: Build) -> None:
     allowed = build(STANDARD, system_writes=True)
-    assert allowed.models.Job.create({"title": "s", "client_id": 9}, user=SYSTEM).id
+    assert allowed.models.Job.create({"title": "s", "client_id": 3}, user=SYSTEM).id
     refused = build(STANDARD, system_writes=False)
     with pytest.raises(PermissionDenied, match="system_writes = true"):
-        refused.models.Job.create({"title": "s", "client_id": 9}, user=SYSTEM)
+        refused.models.Job.create({"title": "s", "client_id": 3}, user=SYSTEM)
     assert refused.models.Job.unscoped().count() == 0
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import copy
 import threading
 import uuid
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
@@ -255,6 +255,8 @@ class MemoryTransaction:
         model = change.model
         table = self._writable(model)
         if change.operation == "destroy":
+            if change.key in table:
+                self._check_unreferenced(model, change.key)
             table.pop(change.key, None)
             return None
         if change.operation == "create":
@@ -273,15 +275,53 @@ class MemoryTransaction:
         for name, value in values.items():
             if value is None and not model.fields[name].null:
                 raise StoreError(f"{model.name}.{name} may not be NULL (NOT NULL constraint)")
+        self._check_references(
+            model, {**row, **values}, [n for n in values if values[n] != row.get(n)]
+        )
         row.update(values)
         key = row[model.primary_key]
         if key != change.key:
             # The primary key itself changed: re-key the row, as unique as an INSERT's.
             if key in table:
                 raise StoreError(f"{model.name} {key!r} already exists (primary key)")
+            self._check_unreferenced(model, change.key)
             del table[change.key]
         table[key] = row
         return detached(model, row)
+
+    def _check_references(
+        self, model: Model, row: Mapping[str, Any], written: Iterable[str]
+    ) -> None:
+        """As SQL's FOREIGN KEY: each ``belongs_to`` key written names an existing row."""
+        written = set(written)
+        for association in model.associations.values():
+            fk = association.foreign_key
+            if association.kind != "belongs_to" or fk not in written or row.get(fk) is None:
+                continue
+            target = self.store._models.get(association.model)
+            if target is None:  # no table: SQL would have no constraint either
+                continue
+            itself = target.name == model.name and row[fk] == row.get(model.primary_key)
+            if not itself and row[fk] not in self.store._table(self._view(), target):
+                raise StoreError(
+                    f"{model.name}.{fk} = {row[fk]!r}: no {target.name} has that key "
+                    "(FOREIGN KEY constraint)"
+                )
+
+    def _check_unreferenced(self, model: Model, key: Any) -> None:
+        """As SQL's FOREIGN KEY: a row another row points at is neither destroyed nor re-keyed."""
+        view = self._view()
+        for child in self.store._models.values():
+            for association in child.associations.values():
+                fk = association.foreign_key
+                if association.kind != "belongs_to" or association.model != model.name:
+                    continue
+                for child_key, row in self.store._table(view, child).items():
+                    if row.get(fk) == key and not (child.name == model.name and child_key == key):
+                        raise StoreError(
+                            f"{model.name} {key!r} is still referenced by {child.name} "
+                            f"{child_key!r} ({fk}; FOREIGN KEY constraint)"
+                        )
 
     def insert(self, model: Model, values: Mapping[str, Any], read_back: bool = True) -> Row:
         # Rows here are always as stored: read_back changes nothing.
@@ -310,5 +350,6 @@ class MemoryTransaction:
         for name, field in model.fields.items():
             if row[name] is None and not field.null and name != pk:
                 raise StoreError(f"{model.name}.{name} may not be NULL (NOT NULL constraint)")
+        self._check_references(model, row, row)
         table[row[pk]] = row
         return detached(model, row)
