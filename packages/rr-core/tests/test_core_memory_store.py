@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import json
 import threading
 import uuid
 from collections.abc import Callable
+from decimal import Decimal
+from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from reactive_record import (
     MemoryStore,
     PluginNotInstalled,
@@ -14,6 +19,7 @@ from reactive_record import (
     ReactiveRecordError,
     Store,
     StoreError,
+    ValidationError,
 )
 
 Build = Callable[..., ReactiveRecord]
@@ -126,3 +132,40 @@ def test_json_values_share_nothing_with_callers() -> None:
         sent["tags"].clear()
         updated.meta["tags"].append("d")
         assert jobs.pluck("meta") == [{"tags": ["a", "b"], "nested": {"n": 1}}]
+
+
+JSON_LIKE = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers()
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | st.text(max_size=5),
+    lambda inner: (
+        st.lists(inner, max_size=3)
+        | st.tuples(inner, inner)
+        | st.dictionaries(
+            st.text(max_size=3) | st.integers(-2, 2) | st.booleans(), inner, max_size=3
+        )
+    ),
+    max_leaves=12,
+)
+
+
+@settings(max_examples=150, deadline=None)
+@given(value=JSON_LIKE)
+def test_a_json_value_is_stored_as_json_text_gives_it_back(value: Any) -> None:
+    # Tuples become lists and non-string keys strings, as through a database's JSON text.
+    with ReactiveRecord("memory://", {"Job": {"fields": {"meta": "json"}}}, plugins=[]) as rr:
+        rr.create_tables()
+        stored = rr.models.Job.create({"meta": value}).meta
+        assert stored == json.loads(json.dumps(value))
+        assert rr.models.Job.pluck("meta") == [stored]
+
+
+def test_what_json_cannot_hold_is_refused_and_nothing_written() -> None:
+    with ReactiveRecord("memory://", {"Job": {"fields": {"meta": "json"}}}, plugins=[]) as rr:
+        rr.create_tables()
+        for bad in ({"n": float("nan")}, [{1, 2}], {"price": Decimal("1.5")}, [float("inf")]):
+            with pytest.raises(ValidationError, match="meta"):
+                rr.models.Job.create({"meta": bad})
+        assert rr.models.Job.count() == 0
