@@ -343,3 +343,43 @@ def test_update_all_matches_rows_as_they_are_when_it_locks_them(
     if meanwhile == "update":
         expected[ids[1]] = "cancelled"
     assert dict(first.models.Job.pluck("id", "status")) == expected
+
+
+def test_an_order_on_columns_without_nulls_lets_postgresql_use_an_index(
+    make_rr: Make, sql_db_url: str
+) -> None:
+    # NULLs sort first ascending here, against PostgreSQL's default: on a column that can
+    # hold none (the primary key every order ends with, a null = false field) saying so
+    # would stop an index from serving the order, and a page would sort the whole table.
+    if not sql_db_url.startswith("postgresql"):
+        pytest.skip("the order's NULLS clause is PostgreSQL's")
+    models = {
+        "Job": {
+            "fields": {"title": {"type": "string", "null": False}, "client_id": "integer"},
+            "indexes": [["client_id"], ["title"]],
+        }
+    }
+    rr = make_rr(sql_db_url, models, ["sqlalchemy"])
+    with rr.transaction() as tx:
+        for n in range(3000):
+            tx.insert(rr.model_definition("Job"), {"title": f"job {n:04}", "client_id": n % 3})
+    store: Any = rr.store
+    with store.engine.connect() as connection:
+        connection.exec_driver_sql("ANALYZE jobs")
+
+    def plan_of(query: Any) -> str:
+        statement, values = store.select_for(rr.engine.plan(query.spec))
+        connection = store.engine.raw_connection()
+        try:
+            cursor = connection.cursor()
+            cursor.execute("EXPLAIN " + statement.sql, statement.params(values))
+            return "\n".join(row[0] for row in cursor.fetchall())
+        finally:
+            connection.close()
+
+    jobs = rr.models.Job
+    for query in (jobs.order("id").limit(5), jobs.order("-title").limit(5)):
+        assert "Index Scan" in plan_of(query), query
+    # A column that can hold NULL still says where they go: the order is the evaluator's.
+    assert "NULLS FIRST" in plan_of(jobs.order("client_id").limit(5))
+    assert jobs.order("-title").limit(2).pluck("title") == ["job 2999", "job 2998"]

@@ -168,7 +168,7 @@ class Compiler:
         criteria = build.where(where, model, table)
         if criteria is not None:
             stmt = stmt.where(criteria)
-        stmt = stmt.order_by(*(self._order(table.c[name], desc) for name, desc in order))
+        stmt = stmt.order_by(*(self._order(model, table.c[name], desc) for name, desc in order))
         if limit:
             stmt = stmt.limit(build.slot(LIMIT, None))
         if offset:
@@ -235,9 +235,13 @@ class Compiler:
 
     # -- pieces ---------------------------------------------------------------------------
 
-    def _order(self, column: Any, descending: bool) -> Any:
-        # SQLite and MariaDB already put NULLs first ascending and last descending.
-        if self.kind != POSTGRESQL:
+    def _order(self, model: Model, column: Any, descending: bool) -> Any:
+        # SQLite and MariaDB already put NULLs first ascending and last descending, and a
+        # column that holds none (the primary key every order ends with, a null = false
+        # field) needs no word on them: saying it would keep PostgreSQL from reading the
+        # order off an index, and a page would sort every matching row.
+        name = column.key
+        if self.kind != POSTGRESQL or name == model.primary_key or not model.fields[name].null:
             return column.desc() if descending else column.asc()
         return column.desc().nulls_last() if descending else column.asc().nulls_first()
 
