@@ -42,7 +42,7 @@ from reactive_record import ReactiveRecord
 
 ROWS = 1_000
 CALLS = 20
-ROUNDS = 60
+ROUNDS = 100
 FIELDS = {
     "title": {"type": "string", "length": 200, "null": False},
     "status": {"type": "string", "null": False},
