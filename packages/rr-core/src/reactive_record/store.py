@@ -5,7 +5,7 @@ from __future__ import annotations
 import copy
 import threading
 import uuid
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Container, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
@@ -276,7 +276,7 @@ class MemoryTransaction:
             if value is None and not model.fields[name].null:
                 raise StoreError(f"{model.name}.{name} may not be NULL (NOT NULL constraint)")
         self._check_references(
-            model, {**row, **values}, [n for n in values if values[n] != row.get(n)]
+            model, {**row, **values}, {n for n in values if values[n] != row.get(n)}
         )
         row.update(values)
         key = row[model.primary_key]
@@ -290,10 +290,10 @@ class MemoryTransaction:
         return detached(model, row)
 
     def _check_references(
-        self, model: Model, row: Mapping[str, Any], written: Iterable[str]
+        self, model: Model, row: Mapping[str, Any], written: Container[str]
     ) -> None:
         """As SQL's FOREIGN KEY: each ``belongs_to`` key written names an existing row."""
-        written = set(written)
+        view = None
         for association in model.associations.values():
             fk = association.foreign_key
             if association.kind != "belongs_to" or fk not in written or row.get(fk) is None:
@@ -301,8 +301,10 @@ class MemoryTransaction:
             target = self.store._models.get(association.model)
             if target is None:  # no table: SQL would have no constraint either
                 continue
+            if view is None:
+                view = self._view()
             itself = target.name == model.name and row[fk] == row.get(model.primary_key)
-            if not itself and row[fk] not in self.store._table(self._view(), target):
+            if not itself and row[fk] not in self.store._table(view, target):
                 raise StoreError(
                     f"{model.name}.{fk} = {row[fk]!r}: no {target.name} has that key "
                     "(FOREIGN KEY constraint)"

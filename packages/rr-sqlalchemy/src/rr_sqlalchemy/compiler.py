@@ -237,11 +237,10 @@ class Compiler:
 
     def _order(self, model: Model, column: Any, descending: bool) -> Any:
         # SQLite and MariaDB already put NULLs first ascending and last descending, and a
-        # column that holds none (the primary key every order ends with, a null = false
-        # field) needs no word on them: saying it would keep PostgreSQL from reading the
-        # order off an index, and a page would sort every matching row.
-        name = column.key
-        if self.kind != POSTGRESQL or name == model.primary_key or not model.fields[name].null:
+        # column that holds none (a null = false field; the primary key every order ends
+        # with is one) needs no word on them: saying it would keep PostgreSQL from reading
+        # the order off an index, and a page would sort every matching row.
+        if self.kind != POSTGRESQL or not model.fields[column.key].null:
             return column.desc() if descending else column.asc()
         return column.desc().nulls_last() if descending else column.asc().nulls_first()
 

@@ -112,17 +112,10 @@ def _associate(
     by_table: Mapping[str, str],
     notes: dict[str, list[str]],
 ) -> None:
+    made: list[tuple[str, ForeignKeyInfo]] = []
     children: dict[tuple[str, str], int] = {}
-    for table, info in infos.items():
-        for fk in info.foreign_keys:
-            if table in by_table and _no_association(fk, infos, models, by_table) is None:
-                key = (table, fk.referred_table)
-                children[key] = children.get(key, 0) + 1
-    for table, info in infos.items():
-        if table not in by_table:
-            continue
-        child = models[by_table[table]]
-        for fk in info.foreign_keys:
+    for table in by_table:
+        for fk in infos[table].foreign_keys:
             unmade = _no_association(fk, infos, models, by_table)
             if unmade is not None:
                 notes[by_table[table]].append(
@@ -130,20 +123,25 @@ def _associate(
                     f"({', '.join(fk.referred_columns)}): no association: {unmade}"
                 )
                 continue
-            parent_name = by_table[fk.referred_table]
-            parent = models[parent_name]
-            column = fk.columns[0]
-            stem = column[:-3] if column.endswith("_id") and len(column) > 3 else snake(parent_name)
-            belongs = _free_name(child, stem)
-            child.setdefault("belongs_to", {})[belongs] = {
-                "model": parent_name,
-                "foreign_key": column,
-            }
-            plural = table if children[(table, fk.referred_table)] == 1 else f"{belongs}_{table}"
-            many: dict[str, Any] = {"model": by_table[table], "foreign_key": column}
-            if (fk.on_delete or "").upper() == "CASCADE":
-                many["dependent"] = "destroy"
-            parent.setdefault("has_many", {})[_free_name(parent, plural)] = many
+            made.append((table, fk))
+            key = (table, fk.referred_table)
+            children[key] = children.get(key, 0) + 1
+    for table, fk in made:
+        child = models[by_table[table]]
+        parent_name = by_table[fk.referred_table]
+        parent = models[parent_name]
+        column = fk.columns[0]
+        stem = column[:-3] if column.endswith("_id") and len(column) > 3 else snake(parent_name)
+        belongs = _free_name(child, stem)
+        child.setdefault("belongs_to", {})[belongs] = {
+            "model": parent_name,
+            "foreign_key": column,
+        }
+        plural = table if children[(table, fk.referred_table)] == 1 else f"{belongs}_{table}"
+        many: dict[str, Any] = {"model": by_table[table], "foreign_key": column}
+        if (fk.on_delete or "").upper() == "CASCADE":
+            many["dependent"] = "destroy"
+        parent.setdefault("has_many", {})[_free_name(parent, plural)] = many
 
 
 def _no_association(
