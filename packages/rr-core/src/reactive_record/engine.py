@@ -19,6 +19,7 @@ from .errors import (
     UnknownField,
     ValidationError,
 )
+from .plugins import phase_caller
 from .query import ModelHandle, Query, QuerySpec
 from .records import Record, RecordBatch
 
@@ -185,14 +186,15 @@ class Engine:
             else []
         )
         self._plans_queries = bool(self.hook.rr_plan_query.get_hookimpls())
-        # The write phases, in order; None where no plugin implements one (plugins are all
+        # The write phases, in order, as phase_caller gives them: None where no plugin
+        # implements one, a lone plain implementation called directly (plugins are all
         # registered before the engine exists, as for the read phases).
-        self._rewrite = _implemented(self.hook.rr_rewrite_change)
-        self._fill = _implemented(self.hook.rr_fill_change)
-        self._validate = _implemented(self.hook.rr_validate_change)
-        self._authorize = _implemented(self.hook.rr_authorize_change)
-        self._on_write = _implemented(self.hook.rr_on_write)
-        self._after_commit = _implemented(self.hook.rr_after_commit)
+        self._rewrite = phase_caller(self.hook.rr_rewrite_change)
+        self._fill = phase_caller(self.hook.rr_fill_change)
+        self._validate = phase_caller(self.hook.rr_validate_change)
+        self._authorize = phase_caller(self.hook.rr_authorize_change)
+        self._on_write = phase_caller(self.hook.rr_on_write)
+        self._after_commit = phase_caller(self.hook.rr_after_commit)
         self.live = LiveQueries(self)
 
     # -- models and builders -----------------------------------------------------------
@@ -704,11 +706,6 @@ def _values_of(record: Mapping[str, Any] | None) -> dict[str, Any]:
     if type(record) is Record:
         return dict(record._values)
     return dict(record)
-
-
-def _implemented(caller: Any) -> Any:
-    """``caller`` if some plugin implements the hook, else None: an empty phase costs nothing."""
-    return caller if caller.get_hookimpls() else None
 
 
 def _broken(cause: BaseException) -> ReactiveRecordError:
