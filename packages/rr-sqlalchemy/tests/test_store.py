@@ -185,7 +185,7 @@ def test_driver_errors_are_store_errors(rr: ReactiveRecord) -> None:
 
 
 def test_a_failed_first_statement_leaves_the_pool_usable(rr: ReactiveRecord) -> None:
-    # On PostgreSQL BEGIN travels with the first statement (one round trip): a failure
+    # On PostgreSQL psycopg sends BEGIN when the first statement runs: a failure
     # there must still end the transaction and hand back a clean connection.
     job = rr.model_definition("Job")
     for _ in range(3):
@@ -273,6 +273,68 @@ def test_concurrent_writers_serialise(rr: ReactiveRecord) -> None:
         thread.join()
     assert errors == []
     assert rr.models.Counter.find(counter.id).data.value == 40  # type: ignore[union-attr]
+
+
+def run_together(*calls: Callable[[], None]) -> None:
+    """Run ``calls`` in threads that all start at once; re-raise the first failure."""
+    start = threading.Barrier(len(calls))
+    errors: list[BaseException] = []
+
+    def run(call: Callable[[], None]) -> None:
+        try:
+            start.wait()
+            call()
+        except BaseException as exc:  # pragma: no cover - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=run, args=(call,)) for call in calls]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    if errors:
+        raise errors[0]
+
+
+def test_connections_back_from_transactions_leave_no_transaction_open(
+    rr: ReactiveRecord, sql_db_url: str
+) -> None:
+    # PostgreSQL transactions keep their connection out of autocommit mode; one that goes
+    # back to the pool (several transactions at once) must not turn a later read on it
+    # into a transaction left open, holding its snapshot.
+    if not sql_db_url.startswith("postgresql"):
+        pytest.skip("a session left idle in a transaction is a PostgreSQL question")
+    import psycopg
+
+    jobs = rr.models.Job
+    for n in range(3):
+        jobs.create({"title": f"Fix {n}"})
+
+    inside = threading.Barrier(3)
+
+    def write(key: int) -> Callable[[], None]:
+        def run() -> None:
+            with rr.transaction():  # three at once: two of their connections go to the pool
+                jobs.update(key, {"status": "active"})
+                inside.wait()
+
+        return run
+
+    def read() -> None:
+        assert jobs.count() == 3
+
+    run_together(write(1), write(2), write(3))
+    run_together(read, read, read, read)
+    url: Any = rr.store.engine.url  # type: ignore[attr-defined]
+    with psycopg.connect(
+        host=url.host, port=url.port, user=url.username, dbname="postgres", autocommit=True
+    ) as admin:
+        states = admin.execute(
+            "SELECT state FROM pg_stat_activity WHERE datname = %s AND pid <> pg_backend_pid()",
+            (url.database,),
+        ).fetchall()
+    assert states and all(state != "idle in transaction" for (state,) in states), states
+    assert jobs.where(status="active").count() == 3
 
 
 def test_in_memory_sqlite_is_one_database_shared_by_threads(make_rr: Make) -> None:

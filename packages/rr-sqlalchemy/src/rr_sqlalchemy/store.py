@@ -72,6 +72,9 @@ class SqlStore:
         #: The connection last given back, kept for the next taker: a trip through the
         #: pool (checkout, check-in) costs about 10 µs, a fifth of a one-row write.
         self._spare: list[Any] = []
+        #: PostgreSQL transactions keep theirs apart, out of autocommit mode: switching
+        #: one connection in and out of it around every write costs more (bench_write).
+        self._managed_spare: list[Any] = []
 
     # -- schema -----------------------------------------------------------------------------
 
@@ -277,28 +280,46 @@ class SqlStore:
         """The database URL with its password hidden, for messages."""
         return self.engine.url.render_as_string(hide_password=True)
 
-    def _checkout(self) -> Any:
-        """A pooled connection: the spare if there is one, else one from the pool."""
+    def _checkout(self, managed: bool = False) -> Any:
+        """A pooled connection: the spare if there is one, else one from the pool.
+
+        ``managed``: for a PostgreSQL transaction, which psycopg begins and ends itself
+        (the connection is out of autocommit mode until it goes back to the pool).
+        """
+        spare = self._managed_spare if managed else self._spare
         try:
-            return self._spare.pop()  # atomic: two threads never take the same one
+            return spare.pop()  # atomic: two threads never take the same one
         except IndexError:
             pass
         try:
-            return self.engine.raw_connection()
+            connection: Any = self.engine.raw_connection()
         except sa.exc.DBAPIError as exc:
             raise self.error(f"connecting to {self.safe_url}", exc.orig or exc) from exc
+        if managed:
+            try:
+                connection.dbapi_connection.autocommit = False
+            except self._errors as exc:
+                connection.invalidate(exc)
+                raise self.error(f"connecting to {self.safe_url}", exc) from exc
+        return connection
 
-    def _checkin(self, connection: Any) -> None:
+    def _checkin(self, connection: Any, managed: bool = False) -> None:
         """Give ``connection`` back: kept as the spare when there is none, else pooled."""
-        if connection.is_valid and not self._spare:
-            self._spare.append(connection)
-            if len(self._spare) == 1:
+        spare = self._managed_spare if managed else self._spare
+        if connection.is_valid and not spare:
+            spare.append(connection)
+            if len(spare) == 1:
                 return
             # Another thread kept one at the same moment: pool whichever is left over.
             try:
-                connection = self._spare.pop()
+                connection = spare.pop()
             except IndexError:
                 return
+        if managed and connection.is_valid:
+            try:
+                connection.dbapi_connection.autocommit = True  # as the pool hands them out
+            except self._errors as exc:
+                connection.invalidate(exc)
         connection.close()
 
     def run(self, what: str, statement: Statement, values: Sequence[Any]) -> list[Row]:
@@ -347,11 +368,12 @@ class SqlStore:
 
     def close(self) -> None:
         """Release every connection."""
-        while self._spare:
-            try:
-                self._spare.pop().close()
-            except IndexError:
-                break
+        for spare in (self._spare, self._managed_spare):
+            while spare:
+                try:
+                    spare.pop().close()
+                except IndexError:
+                    break
         self.engine.dispose()
 
     def __repr__(self) -> str:
@@ -375,14 +397,14 @@ class SqlTransaction:
         if lock is not None:
             lock.acquire()
         try:
-            self._connection = connection = store._checkout()
+            # On PostgreSQL psycopg opens the transaction before the first statement and
+            # ends it with its own BEGIN/COMMIT, cheaper than statements on the cursor (a
+            # transaction that ran nothing sends nothing). bench_write measures it.
+            managed = store.kind == POSTGRESQL
+            self._connection = connection = store._checkout(managed)
             dbapi_connection = connection.dbapi_connection
             self.cursor = cursor = dbapi_connection.cursor()
-            if store.kind == POSTGRESQL:
-                # psycopg opens the transaction before the first statement and ends it
-                # with its own BEGIN/COMMIT, cheaper than statements on the cursor (a
-                # transaction that ran nothing sends nothing). bench_write measures it.
-                dbapi_connection.autocommit = False
+            if managed:
                 self._managed = dbapi_connection
                 return self
             try:
@@ -425,13 +447,8 @@ class SqlTransaction:
         try:
             if self.cursor is not None:
                 self.cursor.close()
-            if self._managed is not None and self._connection.is_valid:
-                try:
-                    self._managed.autocommit = True  # reads outside transactions: one round trip
-                except self.store._errors as exc:
-                    self._connection.invalidate(exc)
             if self._connection is not None:
-                self.store._checkin(self._connection)
+                self.store._checkin(self._connection, self._managed is not None)
         finally:
             lock = self.store._lock
             if lock is not None:
