@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
-from reactive_record import ReactiveRecord
+from reactive_record import ReactiveRecord, StoreError
 from rr_sqlalchemy.reflection import inspect_table
 
 #: Per database: the DDL of a parent and a child table covering every field type.
@@ -113,14 +113,20 @@ EXPECTED_TYPES: dict[str, tuple[str, dict[str, Any]]] = {
 }
 
 
+def run_ddl(url: str, *statements: str) -> None:
+    """Run ``statements`` in the database at ``url``, as another program would."""
+    engine = sa.create_engine(url)
+    with engine.begin() as conn:
+        for statement in statements:
+            conn.exec_driver_sql(statement)
+    engine.dispose()
+
+
 @pytest.fixture
 def connection(sql_db_url: str) -> Iterator[sa.Connection]:
     """A connection to the empty test database with the schema of its dialect."""
+    run_ddl(sql_db_url, *SCHEMAS[sa.make_url(sql_db_url).get_backend_name()])
     engine = sa.create_engine(sql_db_url)
-    dialect = sa.make_url(sql_db_url).get_backend_name()
-    with engine.begin() as conn:
-        for statement in SCHEMAS[dialect]:
-            conn.exec_driver_sql(statement)
     with engine.connect() as conn:
         yield conn
     engine.dispose()
@@ -184,13 +190,45 @@ def test_a_missing_table_raises(connection: sa.Connection) -> None:
 def test_a_mariadb_set_column_holds_any_subset_of_its_labels(sql_db_url: str) -> None:
     if not sql_db_url.startswith("mariadb"):
         pytest.skip("SET is MariaDB's")
-    engine = sa.create_engine(sql_db_url)
-    with engine.begin() as conn:
-        conn.exec_driver_sql(
-            "CREATE TABLE perms (id INT AUTO_INCREMENT PRIMARY KEY,"
-            " flags SET('read', 'write') NOT NULL DEFAULT 'read,write')"
-        )
-    engine.dispose()
+    run_ddl(
+        sql_db_url,
+        "CREATE TABLE perms (id INT AUTO_INCREMENT PRIMARY KEY,"
+        " flags SET('read', 'write') NOT NULL DEFAULT 'read,write')",
+    )
     with ReactiveRecord(sql_db_url, {"Perm": {"table": "perms"}}, plugins=["sqlalchemy"]) as rr:
         assert rr.models.Perm.create({}).flags == "read,write"
         assert rr.models.Perm.create({"flags": "write"}).flags == "write"
+
+
+@pytest.mark.parametrize("declared", [False, True], ids=["reflected", "declared-json"])
+def test_postgresql_array_columns_are_written_as_arrays(sql_db_url: str, declared: bool) -> None:
+    # An array column reads as a json list; it must be written back as an array, whether
+    # the model was reflected or declared with `generate`'s `type = "json"`.
+    if not sql_db_url.startswith("postgresql"):
+        pytest.skip("array columns are PostgreSQL's")
+    run_ddl(
+        sql_db_url,
+        "CREATE TABLE posts (id SERIAL PRIMARY KEY, tags TEXT[] NOT NULL DEFAULT '{}',"
+        " scores INTEGER[], grid INTEGER[][], meta JSONB)",
+    )
+    model: dict[str, Any] = {"table": "posts"}
+    if declared:
+        names = ("tags", "scores", "grid", "meta")
+        model["fields"] = {name: {"type": "json"} for name in names}
+    with ReactiveRecord(sql_db_url, {"Post": model}, plugins=["sqlalchemy"]) as rr:
+        posts = rr.models.Post
+        post = posts.create(
+            {"tags": ["a", "it's"], "scores": [3, 1], "grid": [[1, 2], [3, 4]], "meta": [1]}
+        )
+        assert (post.tags, post.scores, post.grid, post.meta) == (
+            ["a", "it's"], [3, 1], [[1, 2], [3, 4]], [1]
+        )  # fmt: skip
+        assert posts.update(post.id, {"tags": [], "scores": None}).tags == []
+        assert posts.create({}).tags == []
+        assert posts.where(tags={"eq": []}).count() == 2
+        assert posts.where(tags={"ne": []}).count() == 0
+        for bad in ({"tags": {"not": "a list"}}, {"grid": [[1], [2, 3]]}):
+            with pytest.raises(StoreError, match="posts"):
+                posts.create(bad)
+        assert posts.count() == 2
+        assert posts.find(post.id).data.grid == [[1, 2], [3, 4]]  # type: ignore[union-attr]

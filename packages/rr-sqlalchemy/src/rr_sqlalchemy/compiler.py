@@ -144,11 +144,14 @@ class Compiler:
         dialect: sa.Dialect,
         table: Callable[[Model], sa.Table],
         lookup: Callable[[str], Model],
+        arrays: Callable[[Model], frozenset[str]] = lambda model: frozenset(),
     ) -> None:
         self.kind = kind
         self.dialect = dialect
         self.table = table
         self.lookup = lookup
+        #: The json fields of a model whose column is a PostgreSQL array (``text[]``).
+        self.arrays = arrays
 
     # -- statements -----------------------------------------------------------------------
 
@@ -191,7 +194,7 @@ class Compiler:
         """``INSERT`` of ``columns`` (``RETURNING`` every field where the dialect can)."""
         build = _Build(self)
         table = self.table(model)
-        values = {name: build.slot(name, self._to_db(model, name)) for name in columns}
+        values = {name: build.slot(name, self.to_db(model, name)) for name in columns}
         stmt = sa.insert(table).values(values)
         if returning:
             stmt = stmt.returning(*(table.c[name] for name in model.fields))
@@ -211,14 +214,14 @@ class Compiler:
         build = _Build(self)
         table = self.table(model)
         values: dict[str, Any] = {
-            name: build.slot(name, self._to_db(model, name)) for name in columns
+            name: build.slot(name, self.to_db(model, name)) for name in columns
         }
         version = table.c[model.lock_field] if model.lock_field is not None else None
         if lock is not None and version is not None:
             values[version.key] = sa.func.coalesce(version, 0) + 1
         pk = model.primary_key
         stmt = sa.update(table).values(values)
-        stmt = stmt.where(table.c[pk] == build.slot("key", self._to_db(model, pk)))
+        stmt = stmt.where(table.c[pk] == build.slot("key", self.to_db(model, pk)))
         if lock == "check" and version is not None:
             stmt = stmt.where(version.is_not_distinct_from(build.slot("expected", None)))
         if returning:
@@ -230,7 +233,7 @@ class Compiler:
         build = _Build(self)
         table = self.table(model)
         pk = model.primary_key
-        stmt = sa.delete(table).where(table.c[pk] == build.slot("key", self._to_db(model, pk)))
+        stmt = sa.delete(table).where(table.c[pk] == build.slot("key", self.to_db(model, pk)))
         return build.finish(stmt, None)
 
     # -- pieces ---------------------------------------------------------------------------
@@ -244,8 +247,12 @@ class Compiler:
             return column.desc() if descending else column.asc()
         return column.desc().nulls_last() if descending else column.asc().nulls_first()
 
-    def _to_db(self, model: Model, name: str) -> Convert | None:
-        return to_db(self.kind, model.fields[name].type)
+    def to_db(self, model: Model, name: str) -> Convert | None:
+        """How a value of field ``name`` is passed to the driver (None: as it is)."""
+        field_type = model.fields[name].type
+        if field_type == "json" and name in self.arrays(model):
+            return None  # a list, which psycopg sends as an array
+        return to_db(self.kind, field_type)
 
     def _result(self, model: Model) -> Result:
         return tuple(model.fields), tuple(from_db(self.kind, f) for f in model.fields.values())
@@ -326,7 +333,7 @@ class _Build:
         op, name = key[0], key[1]
         column = table.c[name]
         field_type = model.fields[name].type
-        convert = to_db(self.kind, field_type)
+        convert = self.compiler.to_db(model, name)
         if op == "is_null":
             return column.is_(None) if key[2] else column.is_not(None)
         if op in ("in", "not_in"):

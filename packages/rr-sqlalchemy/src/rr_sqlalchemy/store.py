@@ -66,6 +66,7 @@ class SqlStore:
         self._insert_returning = False
         self._update_returning = False
         self._statements: dict[Key, Statement] = {}
+        self._arrays: dict[str, frozenset[str]] = {}
         self._errors: tuple[type[BaseException], ...] = (self.engine.dialect.loaded_dbapi.Error,)
         #: How other processes' commits are seen: PostgreSQL's feed, SQLite's data_version.
         self._watcher = watcher_for(self)
@@ -99,7 +100,9 @@ class SqlStore:
             add_tables(metadata, self.kind, collation, self._models(), self._lookup)
             self._metadata = metadata
             self._collation = collation
-            self._compiler = Compiler(self.kind, self.engine.dialect, self.table, self._lookup)
+            self._compiler = Compiler(
+                self.kind, self.engine.dialect, self.table, self._lookup, self.array_fields
+            )
             self._insert_returning = bool(self.engine.dialect.insert_returning)
             self._update_returning = bool(self.engine.dialect.update_returning)
 
@@ -113,6 +116,28 @@ class SqlStore:
             if table is None:
                 raise StoreError(f"{model.name} has no fields: its table cannot be built")
         return table
+
+    def array_fields(self, model: Model) -> frozenset[str]:
+        """The json fields of ``model`` whose column is a PostgreSQL array, not JSON.
+
+        A reflected ``text[]`` or ``integer[]`` column reads as a ``json`` list; written
+        as JSON text it would be refused ("malformed array literal"), so those values go
+        to psycopg as lists. Looked up once per table, when a statement first needs it.
+        """
+        found = self._arrays.get(model.table)
+        if found is None:
+            found = frozenset()
+            json = {name for name, field in model.fields.items() if field.type == "json"}
+            if self.kind == POSTGRESQL and json:
+                with self._wrapping(f"inspecting {model.table}"), self.engine.connect() as conn:
+                    columns = sa.inspect(conn).get_columns(model.table)
+                found = frozenset(
+                    column["name"]
+                    for column in columns
+                    if column["name"] in json and isinstance(column["type"], sa.ARRAY)
+                )
+            self._arrays[model.table] = found
+        return found
 
     def create_tables(self, models: Sequence[Model]) -> None:
         """Create the tables of ``models`` that do not exist yet (indexes, feed triggers)."""
