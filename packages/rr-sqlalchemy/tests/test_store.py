@@ -275,8 +275,8 @@ def test_concurrent_writers_serialise(rr: ReactiveRecord) -> None:
     assert rr.models.Counter.find(counter.id).data.value == 40  # type: ignore[union-attr]
 
 
-def test_a_connection_keeps_its_cursor_but_not_a_large_result(rr: ReactiveRecord) -> None:
-    # Each pooled connection keeps one cursor between statements (making one per
+def test_a_connection_keeps_its_cursors_but_not_a_large_result(rr: ReactiveRecord) -> None:
+    # Each pooled connection keeps a cursor per kind of statement (making one per
     # statement is measurable on PostgreSQL); psycopg and PyMySQL hold a cursor's last
     # result, so one that read many rows is closed to give that memory back.
     from rr_sqlalchemy.store import CURSOR, KEEP_CURSOR_ROWS
@@ -284,10 +284,10 @@ def test_a_connection_keeps_its_cursor_but_not_a_large_result(rr: ReactiveRecord
     store: Any = rr.store
     jobs = rr.models.Job
 
-    def kept_cursor() -> Any:
+    def select_cursor() -> Any:
         connection = store._checkout()
         try:
-            return connection.info.get(CURSOR)
+            return connection.info.get(CURSOR, {}).get("select")
         finally:
             store._checkin(connection)
 
@@ -295,14 +295,15 @@ def test_a_connection_keeps_its_cursor_but_not_a_large_result(rr: ReactiveRecord
         for n in range(KEEP_CURSOR_ROWS + 1):
             tx.insert(rr.model_definition("Job"), {"title": f"Fix {n}"}, read_back=False)
     assert jobs.count() == KEEP_CURSOR_ROWS + 1
-    small = kept_cursor()
+    assert [job.title for job in jobs.where(title="Fix 7").all()] == ["Fix 7"]
+    small = select_cursor()
     assert small is not None
-    assert jobs.count() == KEEP_CURSOR_ROWS + 1
-    assert kept_cursor() is small  # the same cursor again
+    assert jobs.where(title="Fix 8").first() is not None
+    assert select_cursor() is small  # the same cursor again
     assert len(jobs.all()) == KEEP_CURSOR_ROWS + 1
     # sqlite3 holds no rows once fetched (its rowcount stays -1): its cursor is kept.
-    assert (kept_cursor() is small) == (store.kind == "sqlite")
-    assert jobs.where(title="Fix 7").count() == 1
+    assert (select_cursor() is small) == (store.kind == "sqlite")
+    assert jobs.where(title="Fix 9").count() == 1
 
 
 def run_together(*calls: Callable[[], None]) -> None:

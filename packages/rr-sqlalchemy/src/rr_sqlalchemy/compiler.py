@@ -102,6 +102,8 @@ class Statement:
     ``constants`` are parameters SQLAlchemy added itself. ``build`` makes a result row a
     dict (``build_safe`` too, for values of unexpected types; see ``rows``). ``in_order``:
     ``order`` is the values' own order (most statements), so nothing is reordered.
+    ``kind``: ``select``, ``count``, ``insert``, ``update`` or ``delete`` (each kind runs
+    on a cursor of its own; see ``store.kept_cursor``).
     """
 
     sql: str
@@ -112,6 +114,7 @@ class Statement:
     build: Build
     build_safe: Build
     in_order: bool = False
+    kind: str = "select"
 
     def params(self, values: Sequence[Any]) -> Any:
         """The driver parameters for ``values`` (a tuple or a dict)."""
@@ -188,7 +191,7 @@ class Compiler:
         criteria = build.where(where, model, table)
         if criteria is not None:
             stmt = stmt.where(criteria)
-        return build.finish(stmt, (("count",), (None,)))
+        return build.finish(stmt, (("count",), (None,)), kind="count")
 
     def insert(self, model: Model, columns: Sequence[str], returning: bool) -> Statement:
         """``INSERT`` of ``columns`` (``RETURNING`` every field where the dialect can)."""
@@ -200,7 +203,7 @@ class Compiler:
             stmt = stmt.returning(*(table.c[name] for name in model.fields))
         # No columns: every column takes its default (``DEFAULT VALUES``).
         keys: list[str] | None = None if values else []
-        return build.finish(stmt, self._result(model) if returning else None, keys)
+        return build.finish(stmt, self._result(model) if returning else None, keys, "insert")
 
     def update(
         self, model: Model, columns: Sequence[str], lock: str | None, returning: bool
@@ -226,7 +229,7 @@ class Compiler:
             stmt = stmt.where(version.is_not_distinct_from(build.slot("expected", None)))
         if returning:
             stmt = stmt.returning(*(table.c[name] for name in model.fields))
-        return build.finish(stmt, self._result(model) if returning else None)
+        return build.finish(stmt, self._result(model) if returning else None, kind="update")
 
     def delete(self, model: Model) -> Statement:
         """``DELETE`` by primary key."""
@@ -234,7 +237,7 @@ class Compiler:
         table = self.table(model)
         pk = model.primary_key
         stmt = sa.delete(table).where(table.c[pk] == build.slot("key", self.to_db(model, pk)))
-        return build.finish(stmt, None)
+        return build.finish(stmt, None, kind="delete")
 
     # -- pieces ---------------------------------------------------------------------------
 
@@ -280,6 +283,7 @@ class _Build:
         stmt: Any,
         result: Result | None,
         column_keys: list[str] | None = None,
+        kind: str = "select",
     ) -> Statement:
         """Compile ``stmt`` for the dialect and record how to fill its placeholders."""
         compiled = stmt.compile(dialect=self.compiler.dialect, column_keys=column_keys)
@@ -303,6 +307,7 @@ class _Build:
             row_builder(columns, readers, safe=False),
             row_builder(columns, readers, safe=True),
             order == tuple(range(len(names))),
+            kind,
         )
 
     # -- conditions -----------------------------------------------------------------------

@@ -41,35 +41,54 @@ ADVANCE_SEQUENCE = (
     " WHERE seq IS NOT NULL AND %s > coalesce(pg_sequence_last_value(seq::regclass), 0)"
 )
 
-#: Where a pooled connection keeps its cursor (its pool ``info``, cleared on reconnect).
+#: Where a pooled connection keeps its cursors (its pool ``info``, cleared on reconnect).
 CURSOR = "rr_sqlalchemy.cursor"
+#: The cursor of what is not a compiled statement: BEGIN, COMMIT, a sequence's setval.
+CONTROL = "control"
 #: A kept cursor whose last result has more rows is closed after use: psycopg and
 #: PyMySQL hold a cursor's last result until its next statement.
 KEEP_CURSOR_ROWS = 1_000
 
 
-def kept_cursor(connection: Any) -> Any:
-    """``connection``'s cursor, made once and kept between uses.
+def kept_cursors(connection: Any) -> dict[str, Any]:
+    """``connection``'s cursors, by kind of statement: each made once and kept.
 
     Making and closing a psycopg cursor for each transaction cost PostgreSQL writes
     0.04x of a raw update's time in bench_write (Python run between network waits is
-    several times slower than warm).
+    several times slower than warm). One per kind (``Statement.kind``: select, count,
+    insert, update, delete; and CONTROL) because psycopg redoes a cursor's per-query
+    setup (its adapters) whenever the query changes: a write's locked read and its
+    UPDATE alternating on one cursor cost another 0.04x.
     """
-    info = connection.info
-    cursor = info.get(CURSOR)
+    cursors: dict[str, Any] | None = connection.info.get(CURSOR)
+    if cursors is None:
+        cursors = connection.info[CURSOR] = {}
+    return cursors
+
+
+def cursor_for(connection: Any, cursors: dict[str, Any], kind: str) -> Any:
+    """The cursor for ``kind`` among ``connection``'s kept ones (made on first use)."""
+    cursor = cursors.get(kind)
     if cursor is None:
-        cursor = info[CURSOR] = connection.dbapi_connection.cursor()
+        cursor = cursors[kind] = connection.dbapi_connection.cursor()
     return cursor
 
 
-def put_back(connection: Any, cursor: Any) -> None:
-    """After a use of the kept cursor: closed instead when its connection broke or it
-    holds a large result, so that memory goes back now."""
-    if cursor is None or (connection.is_valid and cursor.rowcount <= KEEP_CURSOR_ROWS):
-        return
-    connection.info.pop(CURSOR, None)
-    with suppress(Exception):  # a broken connection's cursor may refuse to close
-        cursor.close()
+def put_back(connection: Any, cursors: dict[str, Any]) -> None:
+    """After a use of the kept cursors: the select cursor is closed when it holds a
+    large result (the others hold a row per write at most), so that memory goes back
+    now; all of them when the connection broke."""
+    if connection.is_valid:
+        cursor = cursors.get("select")
+        if cursor is None or cursor.rowcount <= KEEP_CURSOR_ROWS:
+            return
+        closing = [cursors.pop("select")]
+    else:
+        closing = list(cursors.values())
+        cursors.clear()
+    for cursor in closing:
+        with suppress(Exception):  # a broken connection's cursor may refuse to close
+            cursor.close()
 
 
 class SqlStore:
@@ -384,16 +403,16 @@ class SqlStore:
             lock.acquire()
         try:
             connection = self._checkout()
-            cursor = None
+            cursors = kept_cursors(connection)
             try:
-                cursor = kept_cursor(connection)
+                cursor = cursor_for(connection, cursors, statement.kind)
                 cursor.execute(statement.sql, statement.params(values))
                 rows = cursor.fetchall()
             except self._errors as exc:
                 self._discard_if_broken(connection, exc)
                 raise self.error(what, exc) from exc
             finally:
-                put_back(connection, cursor)
+                put_back(connection, cursors)
                 self._checkin(connection)
         finally:
             if lock is not None:
@@ -440,8 +459,9 @@ class SqlTransaction:
 
     def __init__(self, store: SqlStore) -> None:
         self.store = store
-        self.cursor: Any = None
         self._connection: Any = None
+        #: The connection's kept cursors, by kind of statement (see kept_cursors).
+        self._cursors: dict[str, Any] | None = None
         #: psycopg's connection while it runs the transaction itself (PostgreSQL).
         self._managed: Any = None
 
@@ -456,13 +476,12 @@ class SqlTransaction:
             # transaction that ran nothing sends nothing). bench_write measures it.
             managed = store.kind == POSTGRESQL
             self._connection = connection = store._checkout(managed)
-            dbapi_connection = connection.dbapi_connection
-            self.cursor = cursor = kept_cursor(connection)
+            self._cursors = kept_cursors(connection)
             if managed:
-                self._managed = dbapi_connection
+                self._managed = connection.dbapi_connection
                 return self
             try:
-                cursor.execute(BEGIN[store.kind])
+                self.cursor(CONTROL).execute(BEGIN[store.kind])
             except store._errors as exc:
                 store._discard_if_broken(connection, exc)
                 raise store.error("beginning a transaction", exc) from exc
@@ -476,7 +495,7 @@ class SqlTransaction:
     ) -> None:
         try:
             if kind is None:
-                self.store._watcher.before_commit(self.cursor)
+                self.store._watcher.before_commit(self.cursor(CONTROL))
             self._end("COMMIT" if kind is None else "ROLLBACK", raising=kind is None)
         finally:
             self._release()
@@ -485,7 +504,7 @@ class SqlTransaction:
         store = self.store
         try:
             if self._managed is None:
-                self.cursor.execute(verb)
+                self.cursor(CONTROL).execute(verb)
             elif verb == "COMMIT":
                 self._managed.commit()
             else:
@@ -500,22 +519,29 @@ class SqlTransaction:
     def _release(self) -> None:
         try:
             if self._connection is not None:
-                put_back(self._connection, self.cursor)
+                if self._cursors is not None:
+                    put_back(self._connection, self._cursors)
                 self.store._checkin(self._connection, self._managed is not None)
         finally:
             lock = self.store._lock
             if lock is not None:
                 lock.release()
 
+    def cursor(self, kind: str) -> Any:
+        """The connection's cursor for ``kind`` of statement (see :func:`kept_cursors`)."""
+        assert self._cursors is not None, "the transaction is not open"
+        return cursor_for(self._connection, self._cursors, kind)
+
     def _run(self, what: str, statement: Statement, values: Sequence[Any]) -> Any:
+        cursor = self.cursor(statement.kind)
         try:
-            self.cursor.execute(statement.sql, statement.params(values))
+            cursor.execute(statement.sql, statement.params(values))
         except self.store._errors as exc:
             raise self.store.error(what, exc) from exc
-        return self.cursor
+        return cursor
 
     def _rows(self, what: str, statement: Statement, values: Sequence[Any]) -> list[Row]:
-        cursor = self.cursor
+        cursor = self.cursor(statement.kind)
         try:
             cursor.execute(statement.sql, statement.params(values))
             rows = cursor.fetchall()
@@ -526,7 +552,9 @@ class SqlTransaction:
     def _advance_sequence(self, model: Model, inserted: int) -> None:
         table = '"' + model.table.replace('"', '""') + '"'
         try:
-            self.cursor.execute(ADVANCE_SEQUENCE, (inserted, table, model.primary_key, inserted))
+            self.cursor(CONTROL).execute(
+                ADVANCE_SEQUENCE, (inserted, table, model.primary_key, inserted)
+            )
         except self.store._errors as exc:
             raise self.store.error(f"advancing the id sequence of {model.table}", exc) from exc
 
