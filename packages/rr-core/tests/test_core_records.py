@@ -86,6 +86,23 @@ def test_pickle_round_trip() -> None:
     assert pickle.loads(pickle.dumps(labelled)).label == "x"
 
 
+def test_records_a_read_returns_behave_as_built_ones(odd: ReactiveRecord) -> None:
+    # Reads build records without setting their extras or hash until asked for them.
+    things = odd.models.Thing
+    things.create({"keys": "k", "items": 3})
+    read = things.first()
+    assert read is not None
+    built = Record("Thing", dict(read))
+    assert read == built and hash(read) == hash(built) == hash(read)
+    assert read.extra == {} and read["items"] == 3 and read.ok is None
+    with pytest.raises(AttributeError, match="Thing record has no field or attribute 'nope'"):
+        _ = read.nope
+    labelled = read.with_extra(label="#1")
+    assert labelled.label == "#1" and labelled.extra == {"label": "#1"} and read.extra == {}
+    assert pickle.loads(pickle.dumps(read)) == read
+    assert pickle.loads(pickle.dumps(labelled)).label == "#1"
+
+
 def test_fields_named_like_mapping_methods(odd: ReactiveRecord) -> None:
     thing = odd.models.Thing.create({"keys": "k", "items": 3, "get": "g", "values": [1, 2]})
     assert thing["keys"] == "k" and thing["items"] == 3

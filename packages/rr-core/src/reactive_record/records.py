@@ -25,19 +25,22 @@ class Record(Mapping[str, Any]):
     def __init__(
         self, model: str, values: Mapping[str, Any], extra: Mapping[str, Any] | None = None
     ) -> None:
-        object.__setattr__(self, "_model", model)
-        object.__setattr__(self, "_values", dict(values))
-        object.__setattr__(self, "_extra", dict(extra) if extra else None)
-        object.__setattr__(self, "_hash", None)
+        _set_model(self, model)
+        _set_values(self, dict(values))
+        if extra:
+            _set_extra(self, dict(extra))
 
     @classmethod
     def _adopt(cls, model: str, values: dict[str, Any]) -> Record:
-        """Wrap ``values`` without copying it: the caller hands over ownership."""
+        """Wrap ``values`` without copying it: the caller hands over ownership.
+
+        ``_extra`` and ``_hash`` stay unset until needed (see ``_extra_of`` and
+        ``__hash__``): two slot writes fewer on every row of every read, ~0.1 µs of the
+        ~1.5 a row costs.
+        """
         record = _new(cls)
         _set_model(record, model)
         _set_values(record, values)
-        _set_extra(record, None)
-        _set_hash(record, None)
         return record
 
     @property
@@ -47,16 +50,16 @@ class Record(Mapping[str, Any]):
 
     def with_extra(self, **extra: Any) -> Record:
         """A copy with related records or computed values attached as attributes."""
-        merged = dict(self._extra or {})
+        merged = dict(_extra_of(self) or {})
         merged.update(extra)
         record = Record._adopt(self._model, self._values)
-        object.__setattr__(record, "_extra", merged)
+        _set_extra(record, merged)
         return record
 
     @property
     def extra(self) -> Mapping[str, Any]:
         """Attributes beyond the row: included associations and computed values."""
-        return dict(self._extra or {})
+        return dict(_extra_of(self) or {})
 
     def __getitem__(self, key: str) -> Any:
         return self._values[key]
@@ -78,7 +81,7 @@ class Record(Mapping[str, Any]):
         values = object.__getattribute__(self, "_values")
         if name in values:
             return values[name]
-        extra = object.__getattribute__(self, "_extra")
+        extra = _extra_of(self)
         if extra and name in extra:
             return extra[name]
         model = object.__getattribute__(self, "_model")
@@ -96,19 +99,20 @@ class Record(Mapping[str, Any]):
         return NotImplemented
 
     def __hash__(self) -> int:
-        cached = self._hash
-        if cached is None:
+        try:
+            return _get_hash(self)  # type: ignore[no-any-return]
+        except AttributeError:  # not hashed yet
             items = sorted(self._values.items(), key=_key_of)
             cached = hash((self._model, tuple((k, _freeze(v)) for k, v in items)))
-            object.__setattr__(self, "_hash", cached)
-        return cached
+            _set_hash(self, cached)
+            return cached
 
     def __repr__(self) -> str:
         inner = ", ".join(f"{k}={v!r}" for k, v in self._values.items())
         return f"<{self._model} {inner}>"
 
     def __reduce__(self) -> tuple[Any, ...]:
-        return (Record, (self._model, self._values, self._extra))
+        return (Record, (self._model, self._values, _extra_of(self)))
 
 
 def _key_of(item: tuple[str, Any]) -> str:
@@ -124,12 +128,22 @@ def _freeze(value: Any) -> Any:
     return value
 
 
-# The slot setters, looked up once: ``_adopt`` runs once per row of every read.
+# The slot accessors, looked up once: ``_adopt`` runs once per row of every read.
 _new = object.__new__
 _set_model = Record.__dict__["_model"].__set__
 _set_values = Record.__dict__["_values"].__set__
 _set_extra = Record.__dict__["_extra"].__set__
 _set_hash = Record.__dict__["_hash"].__set__
+_get_extra = Record.__dict__["_extra"].__get__
+_get_hash = Record.__dict__["_hash"].__get__
+
+
+def _extra_of(record: Record) -> dict[str, Any] | None:
+    """``record``'s attributes beyond the row, None when it has none (left unset)."""
+    try:
+        return _get_extra(record)  # type: ignore[no-any-return]
+    except AttributeError:
+        return None
 
 
 class RecordBatch(list[Record]):
