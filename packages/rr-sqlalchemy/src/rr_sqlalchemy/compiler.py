@@ -103,7 +103,7 @@ class Statement:
     dict (``build_safe`` too, for values of unexpected types; see ``rows``). ``in_order``:
     ``order`` is the values' own order (most statements), so nothing is reordered.
     ``kind``: ``select``, ``count``, ``insert``, ``update`` or ``delete`` (each kind runs
-    on a cursor of its own; see ``store.kept_cursor``).
+    on a cursor of its own; see ``store.kept_cursors``).
     """
 
     sql: str
