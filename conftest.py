@@ -12,7 +12,8 @@ empty schema. The SQL databases need rr-sqlalchemy: without it their tests are s
 
 Fixtures: ``db_url`` (every enabled database), ``sql_db_url`` (the SQL ones) and
 ``make_rr(url, models, plugins=None, **kw)``, which builds a ``ReactiveRecord``, creates
-its tables and closes it after the test.
+its tables and closes it after the test; ``run_sql(url, *statements)`` runs SQL on a
+database directly, as another program would.
 """
 
 from __future__ import annotations
@@ -240,3 +241,20 @@ def make_rr() -> Iterator[Callable[..., Any]]:
     yield make
     for rr in reversed(made):
         rr.close()
+
+
+@pytest.fixture
+def run_sql() -> Callable[..., None]:
+    """``run_sql(url, *statements)``: run SQL on the database at ``url`` directly, in one
+    transaction, as another program (or someone with database access) would."""
+
+    def run(url: str, *statements: str) -> None:
+        import sqlalchemy as sa
+
+        engine = sa.create_engine(url)
+        with engine.begin() as connection:
+            for statement in statements:
+                connection.exec_driver_sql(statement)
+        engine.dispose()
+
+    return run

@@ -50,6 +50,7 @@ ALICE = {"id": 7}
 KEY = "chain-test-key-0123456789abcdef"
 
 Make = Callable[..., ReactiveRecord]
+RunSql = Callable[..., None]
 
 
 @pytest.fixture(autouse=True)
@@ -128,17 +129,6 @@ def test_chain_true_needs_the_key_at_start_up(
     assert caught.value.path.endswith("models.Job.activity.chain")
 
 
-def tamper(url: str, *statements: str) -> None:
-    """Run SQL on the database directly, as someone with database access."""
-    import sqlalchemy as sa
-
-    engine = sa.create_engine(url)
-    with engine.begin() as connection:
-        for statement in statements:
-            connection.exec_driver_sql(statement)
-    engine.dispose()
-
-
 WHERE = "entity_type = 'Job' AND entity_id = '1'"
 
 
@@ -151,28 +141,30 @@ def only_problem(rr: ReactiveRecord) -> Any:
     return problem
 
 
-def test_verify_names_an_edited_entry(make_rr: Make, sql_db_url: str) -> None:
+def test_verify_names_an_edited_entry(make_rr: Make, sql_db_url: str, run_sql: RunSql) -> None:
     rr = build(make_rr, sql_db_url)
     second = chain(rr)[1]
-    tamper(sql_db_url, f"UPDATE activity_logs SET user_id = '8' WHERE {WHERE} AND sequence = 2")
+    run_sql(sql_db_url, f"UPDATE activity_logs SET user_id = '8' WHERE {WHERE} AND sequence = 2")
     problem = only_problem(rr)
     assert (problem.kind, problem.sequence, str(problem.entry_id)) == ("edited", 2, str(second.id))
     assert f"entry {second.id} (#2) was edited" in problem.message
 
 
-def test_verify_names_the_entry_after_a_deleted_one(make_rr: Make, sql_db_url: str) -> None:
+def test_verify_names_the_entry_after_a_deleted_one(
+    make_rr: Make, sql_db_url: str, run_sql: RunSql
+) -> None:
     rr = build(make_rr, sql_db_url)
     third = chain(rr)[2]
-    tamper(sql_db_url, f"DELETE FROM activity_logs WHERE {WHERE} AND sequence = 2")
+    run_sql(sql_db_url, f"DELETE FROM activity_logs WHERE {WHERE} AND sequence = 2")
     problem = only_problem(rr)
     assert (problem.kind, str(problem.entry_id)) == ("deleted", str(third.id))
     assert "follows a deleted entry" in problem.message
 
 
-def test_verify_names_a_reordered_entry(make_rr: Make, sql_db_url: str) -> None:
+def test_verify_names_a_reordered_entry(make_rr: Make, sql_db_url: str, run_sql: RunSql) -> None:
     rr = build(make_rr, sql_db_url)
     third = chain(rr)[2]
-    tamper(
+    run_sql(
         sql_db_url,
         f"UPDATE activity_logs SET sequence = 99 WHERE {WHERE} AND sequence = 2",
         f"UPDATE activity_logs SET sequence = 2 WHERE {WHERE} AND sequence = 3",
@@ -183,25 +175,27 @@ def test_verify_names_a_reordered_entry(make_rr: Make, sql_db_url: str) -> None:
 
 
 def test_verify_names_the_last_entry_kept_when_the_newest_are_deleted(
-    make_rr: Make, sql_db_url: str
+    make_rr: Make, sql_db_url: str, run_sql: RunSql
 ) -> None:
     rr = build(make_rr, sql_db_url)
     second = chain(rr)[1]
-    tamper(sql_db_url, f"DELETE FROM activity_logs WHERE {WHERE} AND sequence > 2")
+    run_sql(sql_db_url, f"DELETE FROM activity_logs WHERE {WHERE} AND sequence > 2")
     problem = only_problem(rr)
     assert (problem.kind, str(problem.entry_id)) == ("deleted", str(second.id))
     assert "was the newest when entries after it were deleted" in problem.message
-    tamper(sql_db_url, f"DELETE FROM activity_logs WHERE {WHERE}")
+    run_sql(sql_db_url, f"DELETE FROM activity_logs WHERE {WHERE}")
     report = rr_activity.verify(rr)
     assert [p.message for p in report.problems] == [
         "Job 1: every entry of its chain (#1 to #4) was deleted"
     ]
 
 
-def test_a_head_rolled_back_by_hand_is_caught(make_rr: Make, sql_db_url: str) -> None:
+def test_a_head_rolled_back_by_hand_is_caught(
+    make_rr: Make, sql_db_url: str, run_sql: RunSql
+) -> None:
     rr = build(make_rr, sql_db_url)
     second = chain(rr)[1]
-    tamper(
+    run_sql(
         sql_db_url,
         f"DELETE FROM activity_logs WHERE {WHERE} AND sequence > 2",
         f"UPDATE activity_chains SET sequence = 2, hash = '{second.hash}' WHERE id = 'Job:1'",
@@ -209,10 +203,14 @@ def test_a_head_rolled_back_by_hand_is_caught(make_rr: Make, sql_db_url: str) ->
     assert only_problem(rr).kind == "edited"
 
 
-def test_a_forged_hash_without_the_key_is_caught(make_rr: Make, sql_db_url: str) -> None:
+def test_a_forged_hash_without_the_key_is_caught(
+    make_rr: Make, sql_db_url: str, run_sql: RunSql
+) -> None:
     rr = build(make_rr, sql_db_url)
     forged = hashlib.sha256(b"no key").hexdigest()
-    tamper(sql_db_url, f"UPDATE activity_logs SET hash = '{forged}' WHERE {WHERE} AND sequence = 4")
+    run_sql(
+        sql_db_url, f"UPDATE activity_logs SET hash = '{forged}' WHERE {WHERE} AND sequence = 4"
+    )
     assert only_problem(rr).kind == "edited"
 
 
@@ -222,14 +220,16 @@ def run_cli(tmp_path: Path, url: str, *args: str) -> Any:
     return CliRunner().invoke(cli, ["--project", str(tmp_path), "--database", url, *args])
 
 
-def test_cli_verify_and_log(make_rr: Make, sql_db_url: str, tmp_path: Path) -> None:
+def test_cli_verify_and_log(
+    make_rr: Make, sql_db_url: str, tmp_path: Path, run_sql: RunSql
+) -> None:
     rr = build(make_rr, sql_db_url)
     result = run_cli(tmp_path, sql_db_url, "activity", "verify")
     assert result.exit_code == 0, result.output
     assert "Verifying chains" in result.output
     assert "8 entries in 2 chains: every chain verified" in result.stdout
     second = chain(rr)[1]
-    tamper(
+    run_sql(
         sql_db_url, f"UPDATE activity_logs SET action = 'destroy' WHERE {WHERE} AND sequence = 2"
     )
     result = run_cli(tmp_path, sql_db_url, "activity", "verify", "--model", "Job")

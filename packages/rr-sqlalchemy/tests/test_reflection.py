@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
 import sqlalchemy as sa
 from reactive_record import ReactiveRecord, StoreError
 from rr_sqlalchemy.reflection import inspect_table
+
+RunSql = Callable[..., None]
 
 #: Per database: the DDL of a parent and a child table covering every field type.
 SCHEMAS = {
@@ -113,19 +115,10 @@ EXPECTED_TYPES: dict[str, tuple[str, dict[str, Any]]] = {
 }
 
 
-def run_ddl(url: str, *statements: str) -> None:
-    """Run ``statements`` in the database at ``url``, as another program would."""
-    engine = sa.create_engine(url)
-    with engine.begin() as conn:
-        for statement in statements:
-            conn.exec_driver_sql(statement)
-    engine.dispose()
-
-
 @pytest.fixture
-def connection(sql_db_url: str) -> Iterator[sa.Connection]:
+def connection(sql_db_url: str, run_sql: RunSql) -> Iterator[sa.Connection]:
     """A connection to the empty test database with the schema of its dialect."""
-    run_ddl(sql_db_url, *SCHEMAS[sa.make_url(sql_db_url).get_backend_name()])
+    run_sql(sql_db_url, *SCHEMAS[sa.make_url(sql_db_url).get_backend_name()])
     engine = sa.create_engine(sql_db_url)
     with engine.connect() as conn:
         yield conn
@@ -187,10 +180,12 @@ def test_a_missing_table_raises(connection: sa.Connection) -> None:
         inspect_table(connection, "nope")
 
 
-def test_a_mariadb_set_column_holds_any_subset_of_its_labels(sql_db_url: str) -> None:
+def test_a_mariadb_set_column_holds_any_subset_of_its_labels(
+    sql_db_url: str, run_sql: RunSql
+) -> None:
     if not sql_db_url.startswith("mariadb"):
         pytest.skip("SET is MariaDB's")
-    run_ddl(
+    run_sql(
         sql_db_url,
         "CREATE TABLE perms (id INT AUTO_INCREMENT PRIMARY KEY,"
         " flags SET('read', 'write') NOT NULL DEFAULT 'read,write')",
@@ -201,12 +196,14 @@ def test_a_mariadb_set_column_holds_any_subset_of_its_labels(sql_db_url: str) ->
 
 
 @pytest.mark.parametrize("declared", [False, True], ids=["reflected", "declared-json"])
-def test_postgresql_array_columns_are_written_as_arrays(sql_db_url: str, declared: bool) -> None:
+def test_postgresql_array_columns_are_written_as_arrays(
+    sql_db_url: str, run_sql: RunSql, declared: bool
+) -> None:
     # An array column reads as a json list; it must be written back as an array, whether
     # the model was reflected or declared with `generate`'s `type = "json"`.
     if not sql_db_url.startswith("postgresql"):
         pytest.skip("array columns are PostgreSQL's")
-    run_ddl(
+    run_sql(
         sql_db_url,
         "CREATE TABLE posts (id SERIAL PRIMARY KEY, tags TEXT[] NOT NULL DEFAULT '{}',"
         " scores INTEGER[], grid INTEGER[][], meta JSONB)",

@@ -252,6 +252,27 @@ def test_an_unreachable_server_is_a_store_error() -> None:
     rr.close()
 
 
+def run_together(*calls: Callable[[], None]) -> None:
+    """Run ``calls`` in threads that all start at once; re-raise the first failure."""
+    start = threading.Barrier(len(calls))
+    errors: list[BaseException] = []
+
+    def run(call: Callable[[], None]) -> None:
+        try:
+            start.wait()
+            call()
+        except BaseException as exc:  # pragma: no cover - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=run, args=(call,)) for call in calls]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    if errors:
+        raise errors[0]
+
+
 def test_concurrent_writers_serialise(rr: ReactiveRecord) -> None:
     counter = rr.models.Counter.create({"value": 0})
     errors: list[BaseException] = []
@@ -266,11 +287,7 @@ def test_concurrent_writers_serialise(rr: ReactiveRecord) -> None:
         except BaseException as exc:  # pragma: no cover - reported below
             errors.append(exc)
 
-    threads = [threading.Thread(target=bump) for _ in range(4)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    run_together(bump, bump, bump, bump)
     assert errors == []
     assert rr.models.Counter.find(counter.id).data.value == 40  # type: ignore[union-attr]
 
@@ -304,27 +321,6 @@ def test_a_connection_keeps_its_cursors_but_not_a_large_result(rr: ReactiveRecor
     # sqlite3 holds no rows once fetched (its rowcount stays -1): its cursor is kept.
     assert (select_cursor() is small) == (store.kind == "sqlite")
     assert jobs.where(title="Fix 9").count() == 1
-
-
-def run_together(*calls: Callable[[], None]) -> None:
-    """Run ``calls`` in threads that all start at once; re-raise the first failure."""
-    start = threading.Barrier(len(calls))
-    errors: list[BaseException] = []
-
-    def run(call: Callable[[], None]) -> None:
-        try:
-            start.wait()
-            call()
-        except BaseException as exc:  # pragma: no cover - reported below
-            errors.append(exc)
-
-    threads = [threading.Thread(target=run, args=(call,)) for call in calls]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    if errors:
-        raise errors[0]
 
 
 def test_connections_back_from_transactions_leave_no_transaction_open(
